@@ -1,0 +1,130 @@
+from __future__ import annotations
+
+from functools import cached_property
+
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from cases.vocabularies import validate_country
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def create_user(self, email: str, password: str | None = None, **extra) -> User:
+        if not email:
+            raise ValueError("An email address is required.")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email: str, password: str | None = None, **extra) -> User:
+        extra.setdefault("is_staff", True)
+        extra.setdefault("is_superuser", True)
+        return self.create_user(email, password, **extra)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A member of staff. Signs in with an email address.
+
+    Global roles are flags; mission roles are memberships. A researcher holds no other role.
+    """
+
+    email = models.EmailField(_("email address"), unique=True)
+    full_name = models.CharField(_("full name"), max_length=150, blank=True)
+    is_central_admin = models.BooleanField(_("central administrator"), default=False)
+    is_researcher = models.BooleanField(_("researcher"), default=False)
+    is_active = models.BooleanField(_("active"), default=True)
+    is_staff = models.BooleanField(_("Django admin access"), default=False)
+    date_joined = models.DateTimeField(default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        ordering = ["email"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~(models.Q(is_researcher=True) & models.Q(is_central_admin=True)),
+                name="researcher_holds_no_admin_role",
+            ),
+            models.UniqueConstraint(Lower("email"), name="user_email_ci_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name or self.email
+
+    @cached_property
+    def caseworker_mission_ids(self) -> frozenset[int]:
+        if not self.is_active or self.is_researcher:
+            return frozenset()
+        return frozenset(
+            self.memberships.filter(role=Membership.Role.CASEWORKER).values_list(
+                "mission_id", flat=True
+            )
+        )
+
+    @property
+    def is_caseworker(self) -> bool:
+        return bool(self.caseworker_mission_ids)
+
+    @property
+    def sees_all_missions(self) -> bool:
+        return (
+            self.is_active
+            and not self.is_researcher
+            and (self.is_central_admin or self.is_superuser)
+        )
+
+
+class Mission(models.Model):
+    """A country mission: the unit of access for caseworkers."""
+
+    code = models.CharField(
+        _("code"),
+        max_length=8,
+        unique=True,
+        help_text=_("Short upper-case code used in case references, e.g. NPL."),
+    )
+    name = models.CharField(_("name"), max_length=120)
+    country = models.CharField(_("country"), max_length=3, validators=[validate_country])
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(code__regex=r"^[A-Z]{2,8}$"), name="mission_code_upper_alpha"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} — {self.name}"
+
+
+class Membership(models.Model):
+    class Role(models.TextChoices):
+        CASEWORKER = "caseworker", _("Caseworker")
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    mission = models.ForeignKey(Mission, on_delete=models.PROTECT, related_name="memberships")
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.CASEWORKER)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["mission__code", "user__email"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "mission", "role"], name="membership_unique_role"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}@{self.mission_id}:{self.role}"

@@ -1,0 +1,24 @@
+"""Sign-in events come from django.contrib.auth, which we do not own: record them here."""
+
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.dispatch import receiver
+
+from cases.audit import audit_record
+from cases.models import AuditAction
+
+
+@receiver(user_logged_in)
+def _on_login(sender, request, user, **kwargs) -> None:
+    audit_record(actor=user, action=AuditAction.SIGN_IN)
+
+
+@receiver(user_logged_out)
+def _on_logout(sender, request, user, **kwargs) -> None:
+    if user is not None:
+        audit_record(actor=user, action=AuditAction.SIGN_OUT)
+
+
+@receiver(user_login_failed)
+def _on_login_failed(sender, credentials, request=None, **kwargs) -> None:
+    # The attempted username is personal data and may not even be an account: keep none of it.
+    audit_record(actor=None, action=AuditAction.SIGN_IN_FAILED)

@@ -1,0 +1,229 @@
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .fields import EncryptedDateField, EncryptedListField, EncryptedTextField
+from .vocabularies import CaseStatus, Gender, validate_countries, validate_languages
+
+
+class Person(models.Model):
+    """Identity of the person a case is about.
+
+    Identity fields are encrypted at rest; the coded fields below them stay in clear columns so
+    they can be validated, indexed and aggregated without revealing who the person is.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    given_name = EncryptedTextField(_("given name"))
+    family_name = EncryptedTextField(_("family name"), blank=True)
+    aliases = EncryptedListField(_("aliases"), blank=True, default=list)
+    date_of_birth = EncryptedDateField(_("date of birth"), blank=True, null=True)
+    identity_documents = EncryptedListField(
+        _("identity document numbers"), blank=True, default=list
+    )
+    phone = EncryptedTextField(_("phone"), blank=True)
+    address = EncryptedTextField(_("address"), blank=True)
+    identity_removed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    blind_index = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
+
+    gender = models.CharField(_("gender"), max_length=24, choices=Gender.choices)
+    birth_year = models.PositiveSmallIntegerField(
+        _("birth year"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1900), MaxValueValidator(2100)],
+    )
+    age_at_registration = models.PositiveSmallIntegerField(
+        _("age at registration"), null=True, blank=True, validators=[MaxValueValidator(120)]
+    )
+    citizenships = ArrayField(
+        models.CharField(max_length=3),
+        verbose_name=_("citizenship(s)"),
+        default=list,
+        blank=True,
+        validators=[validate_countries],
+    )
+    languages = ArrayField(
+        models.CharField(max_length=3),
+        verbose_name=_("languages"),
+        default=list,
+        blank=True,
+        validators=[validate_languages],
+    )
+
+    class Meta:
+        indexes = [GinIndex(fields=["citizenships"], name="person_citizenships_gin")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(gender__in=Gender.values), name="person_gender_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        # Never the name: str() ends up in logs, admin history and error pages.
+        return f"Person {self.pk}"
+
+
+class CaseQuerySet(models.QuerySet):
+    def visible_to(self, user) -> CaseQuerySet:
+        """The one access rule: which cases a user may read or change."""
+        if user is None or not user.is_authenticated or not user.is_active or user.is_researcher:
+            return self.none()
+        if user.sees_all_missions:
+            return self.all()
+        mission_ids = user.caseworker_mission_ids
+        if not mission_ids:
+            return self.none()
+        return self.filter(mission_id__in=mission_ids)
+
+
+class Case(models.Model):
+    """The spine of a case file: every form hangs off it."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    reference = models.CharField(_("reference"), max_length=32, unique=True, editable=False)
+    mission = models.ForeignKey(
+        "accounts.Mission",
+        on_delete=models.PROTECT,
+        related_name="cases",
+        verbose_name=_("mission"),
+    )
+    person = models.OneToOneField(Person, on_delete=models.PROTECT, related_name="case")
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="assigned_cases",
+        verbose_name=_("assigned caseworker"),
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=CaseStatus.choices, default=CaseStatus.SCREENING
+    )
+    registered_on = models.DateField(_("registration date"), default=timezone.localdate)
+    version = models.PositiveIntegerField(default=1, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        editable=False,
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = CaseQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-registered_on", "-reference"]
+        indexes = [
+            models.Index(fields=["mission", "status"], name="case_mission_status"),
+            models.Index(fields=["mission", "-registered_on"], name="case_mission_registered"),
+            models.Index(fields=["-registered_on", "-reference"], name="case_registered_order"),
+            models.Index(fields=["assigned_to", "status"], name="case_assignee_status"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status__in=CaseStatus.values), name="case_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(reference__regex=r"^[A-Z]{2,8}-[0-9]{4}-[0-9]{5,}$"),
+                name="case_reference_format",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    def get_absolute_url(self) -> str:
+        return reverse("cases:detail", kwargs={"case_id": self.pk})
+
+
+class CaseReferenceCounter(models.Model):
+    """Last number issued per mission and year. Its row lock makes references gap-free."""
+
+    mission = models.ForeignKey("accounts.Mission", on_delete=models.CASCADE, related_name="+")
+    year = models.PositiveSmallIntegerField()
+    last_number = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["mission", "year"], name="case_counter_mission_year"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.mission_id}/{self.year}: {self.last_number}"
+
+
+class AuditAction(models.TextChoices):
+    CASE_VIEWED = "case_viewed", _("Case viewed")
+    CASE_LISTED = "case_listed", _("Case list viewed")
+    CASE_CREATED = "case_created", _("Case created")
+    CASE_UPDATED = "case_updated", _("Case updated")
+    CASE_ASSIGNED = "case_assigned", _("Case assigned")
+    CASE_STATUS_CHANGED = "case_status_changed", _("Case status changed")
+    ACCESS_REFUSED = "access_refused", _("Access refused")
+    SIGN_IN = "sign_in", _("Signed in")
+    SIGN_IN_FAILED = "sign_in_failed", _("Sign-in failed")
+    SIGN_OUT = "sign_out", _("Signed out")
+    USER_CREATED = "user_created", _("User created")
+    USER_UPDATED = "user_updated", _("User updated")
+    MEMBERSHIP_ADDED = "membership_added", _("Membership added")
+    MEMBERSHIP_REMOVED = "membership_removed", _("Membership removed")
+    AUDIT_VIEWED = "audit_viewed", _("Audit trail viewed")
+    ENCRYPTION_KEYS_ROTATED = "encryption_keys_rotated", _("Encryption keys rotated")
+    AUDIT_INTEGRITY_CHECKED = "audit_integrity_checked", _("Audit integrity checked")
+
+
+class AuditEvent(models.Model):
+    """Append-only record of who did what. Ids and codes only: never names or free text.
+
+    References are plain columns (no foreign-key constraint) so rows outlive their subjects,
+    and a database trigger refuses UPDATE and DELETE.
+    """
+
+    occurred_at = models.DateTimeField(default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        related_name="+",
+    )
+    action = models.CharField(max_length=40, choices=AuditAction.choices, db_index=True)
+    object_type = models.CharField(max_length=40, blank=True)
+    object_id = models.CharField(max_length=64, blank=True)
+    case = models.ForeignKey(
+        Case, on_delete=models.DO_NOTHING, db_constraint=False, null=True, related_name="+"
+    )
+    case_reference = models.CharField(max_length=32, blank=True, db_index=True)
+    mission = models.ForeignKey(
+        "accounts.Mission",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        related_name="+",
+    )
+    request_id = models.CharField(max_length=64, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    # Codes and field names only, e.g. {"from": "screening", "to": "pending_review"}.
+    detail = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        indexes = [
+            models.Index(fields=["actor", "-occurred_at"], name="audit_actor_time"),
+            models.Index(fields=["case", "-occurred_at"], name="audit_case_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.occurred_at:%Y-%m-%d %H:%M} {self.action}"

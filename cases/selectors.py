@@ -1,0 +1,78 @@
+"""Reads of case data. Every one starts from ``Case.objects.visible_to(user)``."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.db.models import Count, QuerySet
+from django.http import Http404
+
+from .audit import audit_record
+from .models import AuditAction, AuditEvent, Case
+
+
+def _parse_case_id(case_id: Any) -> uuid.UUID | None:
+    if isinstance(case_id, uuid.UUID):
+        return case_id
+    try:
+        return uuid.UUID(str(case_id))
+    except (TypeError, ValueError, AttributeError):
+        return None
+
+
+def access_case_by_id(*, user, case_id: Any, for_update: bool = False) -> Case:
+    """The case if ``user`` may see it; otherwise the same 404 whether or not it exists.
+
+    A refusal of an existing case is audited (the response does not tell the difference).
+    """
+    parsed = _parse_case_id(case_id)
+    if parsed is None:
+        raise Http404
+    queryset = Case.objects.visible_to(user).select_related("mission", "person", "assigned_to")
+    if for_update:
+        queryset = queryset.select_for_update(of=("self",))
+    case = queryset.filter(pk=parsed).first()
+    if case is None:
+        existing = Case.objects.filter(pk=parsed).values("reference", "mission_id").first()
+        if existing is not None and user is not None and user.is_authenticated:
+            audit_record(
+                actor=user,
+                action=AuditAction.ACCESS_REFUSED,
+                mission_id=existing["mission_id"],
+                detail={"object_type": "cases.case", "object_id": str(parsed)},
+            )
+        raise Http404
+    return case
+
+
+def case_get(*, user, case_id: Any) -> Case:
+    """A case opened by a person: the read is audited."""
+    case = access_case_by_id(user=user, case_id=case_id)
+    audit_record(actor=user, action=AuditAction.CASE_VIEWED, case=case)
+    return case
+
+
+def case_list(*, user) -> QuerySet[Case]:
+    """Cases the user may see, with what a list row shows, in a fixed number of queries."""
+    return (
+        Case.objects.visible_to(user)
+        .select_related("mission", "person", "assigned_to")
+        .order_by("-registered_on", "-reference")
+    )
+
+
+def case_counts_by_mission_and_status(*, user) -> list[dict[str, Any]]:
+    return list(
+        Case.objects.visible_to(user)
+        .values("mission__code", "mission__name", "status")
+        .annotate(total=Count("id"))
+        .order_by("mission__code", "status")
+    )
+
+
+def audit_event_list(*, user) -> QuerySet[AuditEvent]:
+    """The audit trail, for central administrators only (others get an empty list)."""
+    if not (user.is_authenticated and user.sees_all_missions):
+        return AuditEvent.objects.none()
+    return AuditEvent.objects.select_related("actor", "mission").order_by("-occurred_at", "-id")

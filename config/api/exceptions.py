@@ -1,0 +1,70 @@
+"""One error shape for every API error: {"message": str, "code": str, "errors": {field: [str]}}."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from django.utils.translation import gettext as _
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.serializers import as_serializer_error
+from rest_framework.views import exception_handler
+
+from config.errors import ApplicationError
+
+NOT_FOUND_MESSAGE = "Not found."
+
+
+def _flatten(detail: Any) -> dict[str, list[str]]:
+    if isinstance(detail, dict):
+        out: dict[str, list[str]] = {}
+        for key, value in detail.items():
+            if isinstance(value, dict):
+                for sub_key, sub_value in _flatten(value).items():
+                    out[f"{key}.{sub_key}"] = sub_value
+            elif isinstance(value, list) and value and isinstance(value[0], dict):
+                for index, item in enumerate(value):
+                    for sub_key, sub_value in _flatten(item).items():
+                        out[f"{key}.{index}.{sub_key}"] = sub_value
+            elif isinstance(value, list):
+                out[key] = [str(v) for v in value]
+            else:
+                out[key] = [str(value)]
+        return out
+    if isinstance(detail, list):
+        return {"non_field_errors": [str(v) for v in detail]}
+    return {"non_field_errors": [str(detail)]}
+
+
+def _body(message: str, code: str, errors: dict[str, list[str]] | None = None) -> dict:
+    return {"message": message, "code": code, "errors": errors or {}}
+
+
+def api_exception_handler(exc: Exception, context: dict) -> Response | None:
+    if isinstance(exc, ApplicationError):
+        return Response(_body(exc.message, exc.code, exc.errors), status=exc.status_code)
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(as_serializer_error(exc))
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound(_(NOT_FOUND_MESSAGE))
+    if isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+
+    response = exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        response.data = _body(_("Invalid input."), "invalid", _flatten(exc.detail))
+    else:
+        detail = response.data.get("detail", "") if isinstance(response.data, dict) else ""
+        code = getattr(getattr(exc, "detail", None), "code", None) or getattr(
+            exc, "default_code", "error"
+        )
+        response.data = _body(str(detail) or str(exc), str(code))
+    if response.status_code == status.HTTP_404_NOT_FOUND:
+        # Missing and forbidden look exactly alike.
+        response.data = _body(_(NOT_FOUND_MESSAGE), "not_found")
+    return response

@@ -1,0 +1,48 @@
+"""Request id: one opaque id per request, on the response, in logs and in audit rows."""
+
+import contextvars
+import logging
+import re
+import uuid
+
+_request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
+_client_ip: contextvars.ContextVar[str | None] = contextvars.ContextVar("client_ip", default=None)
+_VALID = re.compile(r"^[A-Za-z0-9-]{8,64}$")
+
+
+def current_request_id() -> str:
+    return _request_id.get()
+
+
+def current_client_ip() -> str | None:
+    return _client_ip.get()
+
+
+class RequestIdMiddleware:
+    header = "HTTP_X_REQUEST_ID"
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        incoming = request.META.get(self.header, "")
+        # Accept a proxy's id only if it is an opaque token, so nothing else reaches the logs.
+        request_id = incoming if _VALID.match(incoming) else uuid.uuid4().hex
+        request.request_id = request_id
+        token = _request_id.set(request_id)
+        # REMOTE_ADDR is the proxy's address behind one; gunicorn's --forwarded-allow-ips
+        # decides whether X-Forwarded-For is trusted, not this middleware.
+        ip_token = _client_ip.set(request.META.get("REMOTE_ADDR") or None)
+        try:
+            response = self.get_response(request)
+        finally:
+            _request_id.reset(token)
+            _client_ip.reset(ip_token)
+        response["X-Request-ID"] = request_id
+        return response
+
+
+class RequestIdLogFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.request_id = current_request_id()
+        return True

@@ -1,0 +1,26 @@
+"""Development settings: `make run`. Embedded PostgreSQL and Redis when no URL is configured."""
+
+from config.embedded import embedded_database, embedded_redis_url
+
+from .base import *  # noqa: F403
+from .base import VAR_DIR, env
+
+DEBUG = env.bool("DJANGO_DEBUG", default=True)
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="local-development-only-not-secret")
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
+
+# Development-only keys (never used in production, which has no defaults).
+FIELD_ENCRYPTION_KEYS = env.list(
+    "FIELD_ENCRYPTION_KEYS", default=["Jm8ou0nF0r2cQ3ZbV7O1hX0b1Z4m8QmVb7Hc6N3sA1E="]
+)
+BLIND_INDEX_KEY = env.str("BLIND_INDEX_KEY", default="local-development-blind-index-key")
+
+if env.str("DATABASE_URL", default=""):
+    DATABASES = {"default": env.db("DATABASE_URL")}
+else:
+    DATABASES = {"default": embedded_database(VAR_DIR)}
+DATABASES["default"]["ATOMIC_REQUESTS"] = False
+
+REDIS_URL = env.str("REDIS_URL", default="") or embedded_redis_url(VAR_DIR)
+CELERY_BROKER_URL = REDIS_URL
+CELERY_RESULT_BACKEND = REDIS_URL

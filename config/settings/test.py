@@ -1,0 +1,33 @@
+"""Test settings: PostgreSQL (embedded or DATABASE_URL), Redis (embedded or REDIS_URL)."""
+
+from config.embedded import embedded_database, embedded_redis_url
+
+from .base import *  # noqa: F403
+from .base import VAR_DIR, env
+
+DEBUG = False
+SECRET_KEY = "test-only-not-secret"  # noqa: S105
+ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
+
+FIELD_ENCRYPTION_KEYS = ["vS4vH8qk3o8rQ3o6mJ2K4k5bP1y9tWZ8yN9c0mZl7sE="]
+BLIND_INDEX_KEY = "test-blind-index-key"
+
+if env.str("DATABASE_URL", default=""):
+    DATABASES = {"default": env.db("DATABASE_URL")}
+else:
+    DATABASES = {"default": embedded_database(VAR_DIR)}
+
+REDIS_URL = env.str("REDIS_URL", default="") or embedded_redis_url(VAR_DIR)
+CELERY_BROKER_URL = REDIS_URL
+CELERY_RESULT_BACKEND = REDIS_URL
+# Tasks run in-process unless a test starts a real worker.
+CELERY_TASK_ALWAYS_EAGER = True
+CELERY_TASK_EAGER_PROPAGATES = True
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+MEDIA_ROOT = VAR_DIR / "test-media"
+LOGGING["root"]["level"] = "WARNING"  # noqa: F405
