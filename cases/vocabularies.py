@@ -89,3 +89,130 @@ def validate_countries(values: Iterable[str]) -> None:
 
 def validate_languages(values: Iterable[str]) -> None:
     validate_codes(values, language_codes())
+
+
+def _choices(
+    name: str, codes: str, labels: dict[str, str] | None = None
+) -> type[models.TextChoices]:
+    """A TextChoices from a space-separated list of HTCDS codes; labels split the CamelCase."""
+    labels = labels or {}
+    members = []
+    for code in codes.split():
+        # Computed labels are still looked up in the translation catalogue at render time.
+        label = _(labels.get(code) or _split_camel(code))
+        members.append((code, (code, label)))
+    return models.TextChoices(name, members)
+
+
+def _split_camel(code: str) -> str:
+    section, sep, rest = code.partition("_")
+    if sep and len(section) == 1:
+        # ISIC section codes: "F_Construction" -> "F: Construction".
+        return f"{section}: {_split_camel(rest)}"
+    words: list[str] = []
+    current = ""
+    for ch in code.replace("_", " "):
+        if ch.isupper() and current and not current[-1].isupper() and current[-1] != " ":
+            words.append(current)
+            current = ch
+        else:
+            current += ch
+    words.append(current)
+    text = " ".join(w.strip() for w in words if w.strip())
+    return text[:1].upper() + text[1:].lower()
+
+
+OrganisationType = _choices(
+    "OrganisationType",
+    "NGO LawEnforcement HealthServiceOrganisation CentralGovernmentOrganisation "
+    "LocalGovernmentOrganisation ImmigrationService LegalService CorporateBusiness "
+    "SchoolOrCollege",
+    {"NGO": "NGO"},
+)
+MaritalStatus = _choices(
+    "MaritalStatus", "Single Married Widowed Divorced Separated RegisteredPartnership"
+)
+EducationLevel = _choices(
+    "EducationLevel",
+    "EarlyChildhoodEducation PrimaryEducation LowerSecondaryEducation UpperSecondaryEducation "
+    "PostSecondaryNonTertiaryEducation ShortCycleTertiaryEducation BachelorsOrEquivalentLevel "
+    "MastersOrEquivalentLevel DoctoralOrEquivalentLevel",
+)
+TraffickingStatus = _choices(
+    "TraffickingStatus",
+    "PossibleVictimOfTrafficking ActualVictimOfTrafficking NotAVictimOfTrafficking",
+)
+DecisionMakingOrganisation = _choices(
+    "DecisionMakingOrganisation",
+    "Police NGO CourtOrProsecution NonPoliceGovernmentalOrganization Other",
+    {"NGO": "NGO"},
+)
+WebsiteOrApp = _choices(
+    "WebsiteOrApp",
+    "Facebook Instagram WhatsApp Telegram FacebookMessenger Viber SnapChat Line 4Sale WeChat "
+    "QQ QZone TikTok Twitter Other",
+    {
+        "WhatsApp": "WhatsApp",
+        "TikTok": "TikTok",
+        "WeChat": "WeChat",
+        "SnapChat": "Snapchat",
+        "QQ": "QQ",
+        "QZone": "Qzone",
+        "4Sale": "4Sale",
+        "FacebookMessenger": "Facebook Messenger",
+    },
+)
+RecruitmentMethod = _choices(
+    "RecruitmentMethod",
+    "AtAPlaceOfBusiness AtAnEducationalInstitution AtWork ThroughOnlineSocialNetworks "
+    "ThroughAnOnlineAdvertisement ThroughATelevisionAdvert ThroughANewspaperAdvert "
+    "ThroughFamilyOrFamilyEvents ThroughFriendsOrSocialEvents Other",
+)
+MeansOfControl = _choices(
+    "MeansOfControl",
+    "PhysicalThreats ThreatsLawEnforcement ThreatensChildrenFamily DebtBondage FalsePromises "
+    "PhysicalAbuse SexualAbuse TakesEarnings RestrictsFinancialAccess RestrictsMedicalCare "
+    "WithholdsNecessities PsychologicalAbuse PsychoactiveSubstance ExcessiveWorkingHours "
+    "WithholdsDocuments Other",
+)
+ExploitationType = _choices(
+    "ExploitationType",
+    "ForcedLabour SexualExploitation ChildLabour ForcedMarriage Servitude "
+    "ForcedMilitaryByNonStateActors OrganRemoval ForcedBegging ForcedAdoption Surrogacy Other",
+)
+LabourIndustry = _choices(
+    "LabourIndustry",
+    "A_AgricultureForestryAndFishing B_MiningAndQuarrying C_Manufacturing "
+    "D_ElectricityGasSteamAndAirConditioningSupply E_WaterSupplySewerageWasteManagement "
+    "F_Construction G_WholesaleAndRetailTradeRepairOfMotorVehicles H_TransportationAndStorage "
+    "I_AccommodationAndFoodServiceActivities J_InformationAndCommunication "
+    "K_FinancialAndInsuranceActivities L_RealEstateActivities "
+    "M_ProfessionalScientificAndTechnicalActivities N_AdministrativeAndSupportServiceActivities "
+    "O_PublicAdministrationAndDefence P_Education Q_HumanHealthAndSocialWorkActivities "
+    "R_ArtsEntertainmentAndRecreation S_OtherServiceActivities "
+    "T_ActivitiesOfHouseholdsAsEmployers U_ActivitiesOfExtraterritorialOrganizations",
+)
+SexualExploitationType = _choices(
+    "SexualExploitationType",
+    "Prostitution Pornography RemoteInteractiveServices PrivateSexualServices",
+)
+Vulnerability = _choices(
+    "Vulnerability",
+    "Addiction SocialGroup Discrimination Poverty DisabilityAndPhysicalHealth MentalHealth "
+    "Migration Homelessness AbuseSocialMedia AbusePhysical Education WorkEnvironment",
+)
+PerpetratorRole = _choices(
+    "PerpetratorRole",
+    "TravellingPartner Transporter RecruiterOrIntermediary BrokerTravelAgent "
+    "TransferredIndividual HarbouredIndividual SoldIndividual BoughtIndividual "
+    "ReceivedIndividual ControlledIndividual Smuggler Abuser Kidnapper Exploiter Other",
+)
+ReferralReason = _choices(
+    "ReferralReason", "AdditionalServicesRequired MigrationOrChangeOfLocation Other"
+)
+TraffickingEventType = _choices("TraffickingEventType", "Recruitment Transit Exploitation")
+SupportPlanType = _choices(
+    "SupportPlanType",
+    "Education Financial Health LabourExploitationRehabilitation Legal Livelihood "
+    "RightsBasedTraining SexualExploitationRehabilitation SocialCare",
+)
