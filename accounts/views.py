@@ -1,0 +1,216 @@
+"""Sign-in and sign-out, and the central administrators' pages for users and missions."""
+
+from __future__ import annotations
+
+from functools import wraps
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from . import selectors, services
+from .forms import (
+    MembershipAddForm,
+    MissionCreateForm,
+    MissionEditForm,
+    SignInForm,
+    UserCreateForm,
+    UserEditForm,
+    UserFilterForm,
+)
+
+LOCKOUT_STATUS = 429
+USER_PAGE_SIZE = 25
+
+USER_CREATED_MESSAGE = _("The account was created.")
+USER_SAVED_MESSAGE = _("The account was saved.")
+MEMBERSHIP_ADDED_MESSAGE = _("The membership was added.")
+MEMBERSHIP_REMOVED_MESSAGE = _("The membership was removed.")
+MISSION_CREATED_MESSAGE = _("The mission was created.")
+MISSION_SAVED_MESSAGE = _("The mission was saved.")
+
+
+class SignInView(auth_views.LoginView):
+    """Django's LoginView: CSRF, session key rotation, and ``next`` only to this host."""
+
+    form_class = SignInForm
+    template_name = "accounts/login.html"
+    redirect_authenticated_user = True
+
+
+class SignOutView(auth_views.LogoutView):
+    # POST only: a GET (an <img src>, a link) must not be able to end a session.
+    http_method_names = ["post", "options"]
+
+
+def lockout_response(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    """django-axes' lockout page (it passes the response and the credentials).
+
+    The page never mentions the attempted address, so it reads the same for an existing
+    account and for an address that belongs to nobody.
+    """
+    return render(request, "accounts/lockout.html", status=LOCKOUT_STATUS)
+
+
+def central_admin_required(view):
+    """Signed-in central administrators only; anyone else signed in gets a plain 404, so the
+    pages do not even show that they exist."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.sees_all_missions:
+            raise Http404
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _posted(request: HttpRequest):
+    return request.POST if request.method == "POST" else None
+
+
+def _apply_errors(form, error: ValidationError) -> None:
+    # Services key errors by field name; anything the form has no field for goes on top.
+    if hasattr(error, "error_dict"):
+        for field, field_errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, field_errors)
+    else:
+        form.add_error(None, error)
+
+
+@central_admin_required
+@require_http_methods(["GET"])
+def user_list(request: HttpRequest) -> HttpResponse:
+    filter_form = UserFilterForm(request.GET or None)
+    users = selectors.user_list(**filter_form.filters())
+    page = Paginator(users, USER_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request, "accounts/user_list.html", {"filter_form": filter_form, "page_obj": page}
+    )
+
+
+@central_admin_required
+@require_http_methods(["GET", "POST"])
+def user_create(request: HttpRequest) -> HttpResponse:
+    form = UserCreateForm(_posted(request))
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = services.user_create(actor=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, USER_CREATED_MESSAGE)
+            return redirect("accounts:user_edit", user_id=user.pk)
+    return render(request, "accounts/user_form.html", {"form": form, "creating": True})
+
+
+def _user_page(request: HttpRequest, *, user, form, membership_form) -> HttpResponse:
+    return render(
+        request,
+        "accounts/user_form.html",
+        {
+            "form": form,
+            "membership_form": membership_form,
+            "subject": user,
+            "memberships": selectors.user_memberships(user=user),
+        },
+    )
+
+
+@central_admin_required
+@require_http_methods(["GET", "POST"])
+def user_edit(request: HttpRequest, user_id: int) -> HttpResponse:
+    user = selectors.user_get(user_id=user_id)
+    initial = {name: getattr(user, name) for name in services.USER_EDITABLE_FIELDS}
+    form = UserEditForm(_posted(request), initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.user_update(actor=request.user, user=user, **form.cleaned_data)
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, USER_SAVED_MESSAGE)
+            return redirect("accounts:user_edit", user_id=user.pk)
+    return _user_page(request, user=user, form=form, membership_form=MembershipAddForm())
+
+
+@central_admin_required
+@require_POST
+def membership_add(request: HttpRequest, user_id: int) -> HttpResponse:
+    user = selectors.user_get(user_id=user_id)
+    membership_form = MembershipAddForm(request.POST)
+    if membership_form.is_valid():
+        try:
+            services.membership_add(actor=request.user, user=user, **membership_form.cleaned_data)
+        except ValidationError as exc:
+            _apply_errors(membership_form, exc)
+        else:
+            messages.success(request, MEMBERSHIP_ADDED_MESSAGE)
+            return redirect("accounts:user_edit", user_id=user.pk)
+    initial = {name: getattr(user, name) for name in services.USER_EDITABLE_FIELDS}
+    return _user_page(
+        request, user=user, form=UserEditForm(initial=initial), membership_form=membership_form
+    )
+
+
+@central_admin_required
+@require_http_methods(["GET", "POST"])
+def membership_remove(request: HttpRequest, user_id: int, membership_id: int) -> HttpResponse:
+    user = selectors.user_get(user_id=user_id)
+    membership = selectors.membership_get(user=user, membership_id=membership_id)
+    if request.method == "POST":
+        services.membership_remove(actor=request.user, membership=membership)
+        messages.success(request, MEMBERSHIP_REMOVED_MESSAGE)
+        return redirect("accounts:user_edit", user_id=user.pk)
+    return render(
+        request,
+        "accounts/membership_remove.html",
+        {"subject": user, "membership": membership},
+    )
+
+
+@central_admin_required
+@require_http_methods(["GET"])
+def mission_list(request: HttpRequest) -> HttpResponse:
+    return render(request, "accounts/mission_list.html", {"missions": selectors.mission_list()})
+
+
+@central_admin_required
+@require_http_methods(["GET", "POST"])
+def mission_create(request: HttpRequest) -> HttpResponse:
+    form = MissionCreateForm(_posted(request))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.mission_create(actor=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, MISSION_CREATED_MESSAGE)
+            return redirect("accounts:mission_list")
+    return render(request, "accounts/mission_form.html", {"form": form, "creating": True})
+
+
+@central_admin_required
+@require_http_methods(["GET", "POST"])
+def mission_edit(request: HttpRequest, mission_id: int) -> HttpResponse:
+    mission = selectors.mission_get(mission_id=mission_id)
+    initial = {name: getattr(mission, name) for name in services.MISSION_EDITABLE_FIELDS}
+    form = MissionEditForm(_posted(request), initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.mission_update(actor=request.user, mission=mission, **form.cleaned_data)
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, MISSION_SAVED_MESSAGE)
+            return redirect(reverse("accounts:mission_list"))
+    return render(request, "accounts/mission_form.html", {"form": form, "mission": mission})
