@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import datetime
+
 import django_filters
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Membership, Mission, User
 
-from .models import Case
+from .models import AuditAction, AuditEvent, Case
 from .vocabularies import CaseStatus, country_choices
+
+ANY = _("Any")
 
 
 class CaseFilter(django_filters.FilterSet):
@@ -19,12 +24,18 @@ class CaseFilter(django_filters.FilterSet):
         label=_("Reference contains"),
         max_length=32,
     )
+    # Status is a plain column of the case: no join can repeat a row, so no DISTINCT.
     status = django_filters.MultipleChoiceFilter(
-        choices=CaseStatus.choices, label=_("Status"), widget=forms.CheckboxSelectMultiple
+        choices=CaseStatus.choices,
+        label=_("Status"),
+        widget=forms.CheckboxSelectMultiple,
+        distinct=False,
     )
-    mission = django_filters.ModelChoiceFilter(queryset=Mission.objects.none(), label=_("Mission"))
+    mission = django_filters.ModelChoiceFilter(
+        queryset=Mission.objects.none(), label=_("Mission"), empty_label=ANY
+    )
     assigned_to = django_filters.ModelChoiceFilter(
-        queryset=User.objects.none(), label=_("Assigned to")
+        queryset=User.objects.none(), label=_("Assigned to"), empty_label=ANY
     )
     registered_from = django_filters.DateFilter(
         field_name="registered_on",
@@ -44,6 +55,7 @@ class CaseFilter(django_filters.FilterSet):
         choices=country_choices,
         label=_("Citizenship"),
         method="filter_citizenship",
+        empty_label=ANY,
     )
 
     class Meta:
@@ -66,3 +78,49 @@ class CaseFilter(django_filters.FilterSet):
 
     def filter_citizenship(self, queryset, name, value):
         return queryset.filter(person__citizenships__contains=[value])
+
+
+def _start_of_day(day: datetime.date) -> datetime.datetime:
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+
+
+class AuditEventFilter(django_filters.FilterSet):
+    """Filters of the audit trail. Dates are whole days in the server's time zone."""
+
+    actor = django_filters.ModelChoiceFilter(
+        queryset=User.objects.order_by("email"), label=_("User"), empty_label=ANY
+    )
+    case_reference = django_filters.CharFilter(
+        label=_("Case reference"), max_length=32, method="filter_case_reference"
+    )
+    action = django_filters.ChoiceFilter(
+        choices=AuditAction.choices, label=_("Action"), empty_label=ANY
+    )
+    occurred_from = django_filters.DateFilter(
+        label=_("From"),
+        method="filter_occurred_from",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    occurred_to = django_filters.DateFilter(
+        label=_("To"),
+        method="filter_occurred_to",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+    class Meta:
+        model = AuditEvent
+        fields: list[str] = []
+
+    def filter_case_reference(self, queryset, name, value):
+        # References are stored upper-case; an exact match uses the index.
+        return queryset.filter(case_reference=value.strip().upper())
+
+    # Comparing the indexed timestamp with day boundaries, rather than its date, keeps the
+    # index usable.
+    def filter_occurred_from(self, queryset, name, value):
+        return queryset.filter(occurred_at__gte=_start_of_day(value))
+
+    def filter_occurred_to(self, queryset, name, value):
+        if value >= datetime.date.max:
+            return queryset
+        return queryset.filter(occurred_at__lt=_start_of_day(value + datetime.timedelta(days=1)))

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from typing import Any
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 
 from .audit import audit_record
 from .models import AuditAction, AuditEvent, Case
+from .vocabularies import CaseStatus
 
 
 def _parse_case_id(case_id: Any) -> uuid.UUID | None:
@@ -76,3 +78,76 @@ def audit_event_list(*, user) -> QuerySet[AuditEvent]:
     if not (user.is_authenticated and user.sees_all_missions):
         return AuditEvent.objects.none()
     return AuditEvent.objects.select_related("actor", "mission").order_by("-occurred_at", "-id")
+
+
+# Open means the case still needs work from its caseworker.
+OPEN_STATUSES = (
+    CaseStatus.SCREENING,
+    CaseStatus.PENDING_REVIEW,
+    CaseStatus.ACTIVE,
+    CaseStatus.FOLLOW_UP,
+)
+# What a list row never shows: leaving these undecrypted keeps names out of list pages.
+_PERSON_IDENTITY_COLUMNS = tuple(
+    f"person__{name}"
+    for name in (
+        "given_name",
+        "family_name",
+        "aliases",
+        "date_of_birth",
+        "identity_documents",
+        "phone",
+        "address",
+    )
+)
+
+
+def case_list_rows(*, user) -> QuerySet[Case]:
+    """``case_list`` for list pages: identity columns are not even loaded."""
+    return case_list(user=user).defer(*_PERSON_IDENTITY_COLUMNS)
+
+
+def case_list_assigned_open(*, user) -> QuerySet[Case]:
+    """The user's own open cases, for the dashboard."""
+    return (
+        case_list_rows(user=user)
+        .filter(assigned_to=user, status__in=OPEN_STATUSES)
+        .order_by("registered_on", "reference")
+    )
+
+
+def case_status_table(*, user) -> list[dict[str, Any]]:
+    """One row per mission with a count per status and a total, in one query."""
+    per_status = {
+        f"count_{status}": Count("id", filter=Q(status=status)) for status in CaseStatus.values
+    }
+    rows = (
+        Case.objects.visible_to(user)
+        .values("mission_id", "mission__code", "mission__name")
+        .annotate(total=Count("id"), **per_status)
+        .order_by("mission__code")
+    )
+    return [
+        {
+            "mission_id": row["mission_id"],
+            "mission_code": row["mission__code"],
+            "mission_name": row["mission__name"],
+            "counts": [
+                {"status": status, "count": row[f"count_{status}"]} for status in CaseStatus.values
+            ],
+            "total": row["total"],
+        }
+        for row in rows
+    ]
+
+
+def audit_trail_open(*, user, filters: Iterable[str] = ()) -> QuerySet[AuditEvent]:
+    """The audit trail as a person opens it; the opening is itself audited.
+
+    Only central administrators and superusers read it; for anyone else it does not exist.
+    ``filters`` are the names of the filters applied (names only, values may identify a case).
+    """
+    if not (user.is_authenticated and user.sees_all_missions):
+        raise Http404
+    audit_record(actor=user, action=AuditAction.AUDIT_VIEWED, detail={"filters": sorted(filters)})
+    return audit_event_list(user=user)

@@ -1,0 +1,188 @@
+"""Server-rendered case pages. Thin: parse input, call one selector or service, render."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods
+
+from config.errors import ApplicationError
+
+from .filters import AuditEventFilter, CaseFilter
+from .forms import CaseCreateForm, CaseEditForm, registrable_missions
+from .models import Case
+from .selectors import (
+    access_case_by_id,
+    audit_trail_open,
+    case_get,
+    case_list_rows,
+)
+from .services import case_create, case_update
+from .vocabularies import country_names, language_choices
+
+CASE_CREATED_MESSAGE = gettext_noop("Case %(reference)s registered.")
+CASE_UPDATED_MESSAGE = gettext_noop("Case %(reference)s saved.")
+
+
+def case_staff_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Signed-in staff who may hold cases. Researchers get the 404 of a page that is not there.
+
+    Pages under it carry personal data, so no browser or proxy may keep a copy.
+    """
+
+    @login_required
+    @never_cache
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.user.is_researcher:
+            raise Http404
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def is_partial_request(request: HttpRequest) -> bool:
+    """An htmx request for a page fragment (not a history restore, which wants the page)."""
+    return (
+        request.headers.get("HX-Request") == "true"
+        and request.headers.get("HX-History-Restore-Request") != "true"
+    )
+
+
+def render_with_fragment(
+    request: HttpRequest, template: str, fragment: str, context: dict[str, Any]
+) -> HttpResponse:
+    response = render(request, fragment if is_partial_request(request) else template, context)
+    # The same URL answers with a page or a fragment: caches must keep them apart.
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+def filters_valid(filterset) -> bool:
+    # An unbound filter set (no query string) is "invalid" to django-filter; here it means
+    # no filter at all.
+    return not filterset.is_bound or filterset.is_valid()
+
+
+def coded_labels(codes: list[str], names: dict[str, str]) -> list[tuple[str, str]]:
+    return [(code, names.get(code, code)) for code in codes]
+
+
+def case_rows(cases) -> list[dict[str, Any]]:
+    countries = country_names()
+    return [
+        {"case": case, "citizenships": coded_labels(case.person.citizenships, countries)}
+        for case in cases
+    ]
+
+
+@case_staff_required
+@require_GET
+def case_list(request: HttpRequest) -> HttpResponse:
+    filterset = CaseFilter(
+        request.GET or None, queryset=case_list_rows(user=request.user), user=request.user
+    )
+    # Invalid filters show their errors and no rows: an unfiltered list would look filtered.
+    cases = filterset.qs if filters_valid(filterset) else Case.objects.none()
+    page = Paginator(cases, settings.HARBOUR_CASE_PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "filter": filterset,
+        "form": filterset.form,
+        "page_obj": page,
+        "rows": case_rows(page.object_list),
+    }
+    return render_with_fragment(
+        request, "cases/case_list.html", "cases/_case_results.html", context
+    )
+
+
+@case_staff_required
+@require_GET
+def case_detail(request: HttpRequest, case_id) -> HttpResponse:
+    case = case_get(user=request.user, case_id=case_id)
+    person = case.person
+    context = {
+        "case": case,
+        "person": person,
+        "citizenships": coded_labels(person.citizenships, country_names()),
+        "languages": coded_labels(person.languages, dict(language_choices())),
+    }
+    return render(request, "cases/case_detail.html", context)
+
+
+@case_staff_required
+@require_http_methods(["GET", "POST"])
+def case_create_view(request: HttpRequest) -> HttpResponse:
+    if not registrable_missions(request.user).exists():
+        raise Http404
+    form = CaseCreateForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            case = case_create(
+                actor=request.user,
+                mission=form.cleaned_data["mission"],
+                person=form.person_data(),
+                registered_on=form.cleaned_data["registered_on"],
+                assigned_to=form.cleaned_data["assigned_to"],
+            )
+        except (ValidationError, ApplicationError) as exc:
+            form.add_service_error(exc)
+        else:
+            messages.success(request, _(CASE_CREATED_MESSAGE) % {"reference": case.reference})
+            return redirect(case)
+    return render(request, "cases/case_form.html", {"form": form, "case": None})
+
+
+@case_staff_required
+@require_http_methods(["GET", "POST"])
+def case_edit(request: HttpRequest, case_id) -> HttpResponse:
+    if request.method == "GET":
+        # The form shows the identity, so opening it is an audited read.
+        case = case_get(user=request.user, case_id=case_id)
+        form = CaseEditForm(case=case)
+        return render(request, "cases/case_form.html", {"form": form, "case": case})
+
+    case = access_case_by_id(user=request.user, case_id=case_id)
+    form = CaseEditForm(request.POST, case=case)
+    if form.is_valid():
+        try:
+            case = case_update(
+                actor=request.user,
+                case_id=case.pk,
+                version=form.cleaned_data["version"],
+                data=form.update_data(),
+            )
+        except (ValidationError, ApplicationError) as exc:
+            form.add_service_error(exc)
+        else:
+            messages.success(request, _(CASE_UPDATED_MESSAGE) % {"reference": case.reference})
+            return redirect(case)
+    return render(request, "cases/case_form.html", {"form": form, "case": case})
+
+
+@login_required
+@never_cache
+@require_GET
+def audit_trail(request: HttpRequest) -> HttpResponse:
+    applied = [name for name in AuditEventFilter.base_filters if request.GET.get(name)]
+    events = audit_trail_open(user=request.user, filters=applied)
+    filterset = AuditEventFilter(request.GET or None, queryset=events)
+    events = filterset.qs if filters_valid(filterset) else events.none()
+    page = Paginator(events, settings.HARBOUR_CASE_PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {"filter": filterset, "form": filterset.form, "page_obj": page}
+    return render_with_fragment(
+        request, "cases/audit_list.html", "cases/_audit_results.html", context
+    )
