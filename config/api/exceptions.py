@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
@@ -15,7 +17,19 @@ from rest_framework.views import exception_handler
 
 from config.errors import ApplicationError
 
-NOT_FOUND_MESSAGE = "Not found."
+NOT_FOUND_MESSAGE = gettext_noop("Not found.")
+INVALID_INPUT_MESSAGE = gettext_noop("Invalid input.")
+PARSE_ERROR_MESSAGE = gettext_noop("The request body is not valid JSON.")
+UNSUPPORTED_MEDIA_TYPE_MESSAGE = gettext_noop("Send the request body as application/json.")
+TOO_LARGE_MESSAGE = gettext_noop("The request body is too large.")
+BAD_REQUEST_MESSAGE = gettext_noop("The request could not be understood.")
+
+security_logger = logging.getLogger("django.security")
+
+
+class RequestTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "request_too_large"
 
 
 def _flatten(detail: Any) -> dict[str, list[str]]:
@@ -30,9 +44,9 @@ def _flatten(detail: Any) -> dict[str, list[str]]:
                     for sub_key, sub_value in _flatten(item).items():
                         out[f"{key}.{index}.{sub_key}"] = sub_value
             elif isinstance(value, list):
-                out[key] = [str(v) for v in value]
+                out[str(key)] = [str(v) for v in value]
             else:
-                out[key] = [str(value)]
+                out[str(key)] = [str(value)]
         return out
     if isinstance(detail, list):
         return {"non_field_errors": [str(v) for v in detail]}
@@ -43,21 +57,40 @@ def _body(message: str, code: str, errors: dict[str, list[str]] | None = None) -
     return {"message": message, "code": code, "errors": errors or {}}
 
 
+def _as_api_exception(exc: Exception) -> Exception:
+    """Django's exceptions, and DRF's whose text echoes the request, as fixed API exceptions."""
+    if isinstance(exc, DjangoValidationError):
+        return exceptions.ValidationError(as_serializer_error(exc))
+    if isinstance(exc, Http404):
+        return exceptions.NotFound(_(NOT_FOUND_MESSAGE))
+    if isinstance(exc, PermissionDenied):
+        return exceptions.PermissionDenied()
+    if isinstance(exc, RequestDataTooBig):
+        return RequestTooLarge(_(TOO_LARGE_MESSAGE))
+    if isinstance(exc, SuspiciousOperation):
+        # Django's own handler would log these to django.security; keep that trail.
+        security_logger.warning("Refused API request: %s", type(exc).__name__)
+        return exceptions.ParseError(_(BAD_REQUEST_MESSAGE))
+    if isinstance(exc, exceptions.ParseError):
+        # The parser's message can quote the body back.
+        return exceptions.ParseError(_(PARSE_ERROR_MESSAGE))
+    if isinstance(exc, exceptions.UnsupportedMediaType):
+        return exceptions.UnsupportedMediaType(
+            media_type="", detail=_(UNSUPPORTED_MEDIA_TYPE_MESSAGE)
+        )
+    return exc
+
+
 def api_exception_handler(exc: Exception, context: dict) -> Response | None:
     if isinstance(exc, ApplicationError):
         return Response(_body(exc.message, exc.code, exc.errors), status=exc.status_code)
-    if isinstance(exc, DjangoValidationError):
-        exc = exceptions.ValidationError(as_serializer_error(exc))
-    if isinstance(exc, Http404):
-        exc = exceptions.NotFound(_(NOT_FOUND_MESSAGE))
-    if isinstance(exc, PermissionDenied):
-        exc = exceptions.PermissionDenied()
+    exc = _as_api_exception(exc)
 
     response = exception_handler(exc, context)
     if response is None:
         return None
     if isinstance(exc, exceptions.ValidationError):
-        response.data = _body(_("Invalid input."), "invalid", _flatten(exc.detail))
+        response.data = _body(_(INVALID_INPUT_MESSAGE), "invalid", _flatten(exc.detail))
     else:
         detail = response.data.get("detail", "") if isinstance(response.data, dict) else ""
         code = getattr(getattr(exc, "detail", None), "code", None) or getattr(

@@ -146,6 +146,8 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    # JSON only: one body format to validate, and form posts cannot reach the API by accident.
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "config.api.pagination.DefaultPagination",
     "PAGE_SIZE": 25,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -162,7 +164,20 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
+    # Without this the docs page fetches its favicon from a CDN.
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # One schema name per vocabulary, however many fields use it.
+    "ENUM_NAME_OVERRIDES": {
+        "CountryEnum": "cases.vocabularies.country_choices",
+        "LanguageEnum": "cases.vocabularies.language_choices",
+        "CaseStatusEnum": "cases.vocabularies.CaseStatus",
+        "ScreeningStatusEnum": "screening.models.Screening.Status",
+        "VulnerabilityEnum": "cases.vocabularies.Vulnerability",
+        "RecruiterRelationEnum": "screening.models.RecruiterRelation",
+        "LabourIndustryEnum": "cases.vocabularies.LabourIndustry",
+    },
 }
 
 # Content Security Policy: everything from our own origin, no inline script or style.
