@@ -40,25 +40,36 @@ MISSION_NOT_ALLOWED_MESSAGE = "You cannot register cases for this mission."
 ASSIGNEE_NOT_CASEWORKER_MESSAGE = "The assigned person is not a caseworker of the case's mission."
 
 
-def case_reference_next(*, mission: Mission, year: int) -> str:
-    """Issue the next reference. Must run inside the transaction that creates the case.
+def case_reference_format(*, mission_code: str, year: int, number: int) -> str:
+    return f"{mission_code}-{year:04d}-{number:05d}"
 
-    The upsert locks the (mission, year) counter row until commit, so concurrent creations
-    queue; a rolled-back creation rolls the number back, so there are no gaps.
+
+def case_reference_reserve(*, mission: Mission, year: int, count: int = 1) -> int:
+    """Reserve ``count`` consecutive numbers and return the last one.
+
+    Must run inside the transaction that creates the cases: the upsert locks the
+    (mission, year) counter row until commit, so concurrent creations queue, and a rolled-back
+    creation rolls the numbers back, so there are no gaps.
     """
     table = CaseReferenceCounter._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
-            INSERT INTO {table} (mission_id, year, last_number) VALUES (%s, %s, 1)
+            INSERT INTO {table} (mission_id, year, last_number) VALUES (%s, %s, %s)
             ON CONFLICT (mission_id, year)
-            DO UPDATE SET last_number = {table}.last_number + 1
+            DO UPDATE SET last_number = {table}.last_number + EXCLUDED.last_number
             RETURNING last_number
             """,  # noqa: S608 - the table name is ours, values are parameters
-            [mission.pk, year],
+            [mission.pk, year, count],
         )
         (number,) = cursor.fetchone()
-    return f"{mission.code}-{year:04d}-{number:05d}"
+    return number
+
+
+def case_reference_next(*, mission: Mission, year: int) -> str:
+    """Issue the next reference. Must run inside the transaction that creates the case."""
+    number = case_reference_reserve(mission=mission, year=year)
+    return case_reference_format(mission_code=mission.code, year=year, number=number)
 
 
 def _age_on(*, on: datetime.date, date_of_birth: datetime.date | None, birth_year: int | None):

@@ -1,0 +1,149 @@
+"""Case list at scale: server time and query counts of the HTML and API lists.
+
+Run by hand (not part of the test suite), against a dedicated database:
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/harbour_bench \\
+        .venv/bin/python benchmarks/bench_case_list.py --cases 100000
+
+The database is created if missing, migrated, and topped up to ``--cases`` demo cases with
+``seed_demo`` (so a second run skips seeding). Requests go through Django's test client in this
+process, so the times are server times: middleware, view, queries, rendering; no network.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+REPO = Path(__file__).resolve().parent.parent
+DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/harbour_bench"
+PATHS = ("/cases/", "/cases/?status=active&citizenship=NPL", "/api/v1/cases/")
+WARM_UP = 3
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--cases", type=int, default=100_000)
+    parser.add_argument("--requests", type=int, default=30, help="timed requests per row")
+    parser.add_argument("--target-ms", type=float, default=150.0, help="median target")
+    parser.add_argument("--show-sql", action="store_true", help="print each row's queries")
+    return parser.parse_args()
+
+
+def ensure_database(url: str) -> None:
+    import psycopg
+
+    name = urlsplit(url).path.lstrip("/")
+    if "bench" not in name:
+        sys.exit(f"Refusing to seed database {name!r}: its name must contain 'bench'.")
+    admin_url = url.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if not exists:
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(fraction * len(ordered)) - 1))
+    return ordered[index]
+
+
+def measure(client, path: str, requests: int) -> dict:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    headers = {"HTTP_ACCEPT": "application/json"} if path.startswith("/api/") else {}
+    # Queries are counted on a separate request: capturing them slows the timed ones down.
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(path, **headers)
+    # Read now: every request clears the connection's query log when it starts.
+    queries = list(captured.captured_queries)
+    if response.status_code != 200:
+        return {"status": response.status_code}
+    for _ in range(WARM_UP):
+        client.get(path, **headers)
+    times = []
+    for _ in range(requests):
+        started = time.perf_counter()
+        client.get(path, **headers)
+        times.append((time.perf_counter() - started) * 1000)
+    return {
+        "status": 200,
+        "median": statistics.median(times),
+        "p95": percentile(times, 0.95),
+        "queries": len(queries),
+        "sql_ms": sum(float(q["time"]) for q in queries) * 1000,
+        "sql": queries,
+    }
+
+
+def main() -> int:
+    args = parse_args()
+    url = os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL)
+    ensure_database(url)
+    os.environ["DATABASE_URL"] = url
+    # Test settings: DEBUG off as in production, fixed test keys, nothing sent anywhere.
+    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.test"
+    sys.path.insert(0, str(REPO))
+
+    import django
+
+    django.setup()
+
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test import Client
+
+    from accounts.models import User
+    from cases.management.commands import seed_demo
+    from cases.models import Case
+
+    call_command("migrate", verbosity=0)
+    started = time.perf_counter()
+    call_command("seed_demo", cases=args.cases, force=True, stdout=open(os.devnull, "w"))  # noqa: SIM115
+    seed_seconds = time.perf_counter() - started
+    with connection.cursor() as cursor:
+        # As autovacuum would, eventually: statistics for the planner, and a visibility map
+        # so that index-only scans need not visit the freshly copied rows.
+        cursor.execute("VACUUM ANALYZE")
+
+    users = {
+        "caseworker (NPL)": User.objects.get(email=seed_demo.caseworker_email("NPL")),
+        "central admin": User.objects.get(email=seed_demo.ADMIN_EMAIL),
+    }
+    print(f"cases in database: {Case.objects.count()}; seeding this run: {seed_seconds:.1f} s")
+    print(f"{args.requests} timed requests per row after {WARM_UP} warm-up requests\n")
+    header = f"{'user':<18} {'path':<40} {'median':>8} {'p95':>8} {'queries':>7} {'sql':>8}"
+    print(header)
+    print("-" * len(header))
+    failed = False
+    for label, user in users.items():
+        client = Client(raise_request_exception=False)
+        client.force_login(user)
+        for path in PATHS:
+            result = measure(client, path, args.requests)
+            if result["status"] != 200:
+                print(f"{label:<18} {path:<40} HTTP {result['status']}")
+                failed = True
+                continue
+            failed = failed or result["median"] >= args.target_ms
+            print(
+                f"{label:<18} {path:<40} {result['median']:>6.1f}ms {result['p95']:>6.1f}ms "
+                f"{result['queries']:>7} {result['sql_ms']:>6.1f}ms"
+            )
+            if args.show_sql:
+                for query in result["sql"]:
+                    print(f"    {float(query['time']) * 1000:7.1f}ms  {query['sql'][:300]}")
+    verdict = "FAIL" if failed else "PASS"
+    print(f"\n{verdict}: target median < {args.target_ms:.0f} ms on every row")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

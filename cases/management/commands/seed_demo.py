@@ -1,0 +1,229 @@
+"""Demo data: missions, one user of every role, and synthetic cases shaped by CTDC data.
+
+Idempotent. Missions are found by code, users by email, memberships by (user, mission, role).
+``--cases N`` is the number of cases the demo missions should hold: a run creates only the
+cases that are missing (none when N are already there), so running it twice creates nothing
+twice. Demo users get their demo password back on every run, so the printed passwords work.
+
+A development command: the passwords are public. It refuses to run when DEBUG is off (as in
+production) unless ``--force`` is given.
+"""
+
+from __future__ import annotations
+
+import datetime
+import random
+import time
+from collections import Counter
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
+from django.utils import timezone
+
+from accounts.models import Membership, Mission, User
+from cases import synthetic
+from cases.models import Case, Person
+from cases.services import case_reference_format, case_reference_reserve
+
+LOGIN_URL = "http://127.0.0.1:8000/accounts/login/"
+# Public on purpose: these accounts exist only in development databases.
+CASEWORKER_PASSWORD = "harbour-demo-caseworker"  # noqa: S105
+ADMIN_PASSWORD = "harbour-demo-admin"  # noqa: S105
+RESEARCHER_PASSWORD = "harbour-demo-researcher"  # noqa: S105
+ADMIN_EMAIL = "admin@example.org"
+RESEARCHER_EMAIL = "researcher@example.org"
+REFUSED_MESSAGE = (
+    "seed_demo creates accounts with public passwords and refuses to run with DEBUG off. "
+    "Use --force if this really is a development database."
+)
+
+
+def caseworker_email(mission_code: str) -> str:
+    return f"caseworker.{mission_code.lower()}@example.org"
+
+
+def _copy_rows(model: type[models.Model], objects: list[models.Model]) -> None:
+    """Insert new rows with COPY. Values still go through each field's ``get_db_prep_save``,
+    so encrypted fields are encrypted exactly as on ``save()``.
+
+    With bulk_create, building and parsing 100,000-row INSERT statements cost more time than
+    encrypting the values; COPY halves the run.
+    """
+    db = connections[DEFAULT_DB_ALIAS]
+    fields = model._meta.concrete_fields
+    table = db.ops.quote_name(model._meta.db_table)
+    columns = ", ".join(db.ops.quote_name(field.column) for field in fields)
+    with db.cursor() as cursor, cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+        for obj in objects:
+            copy.write_row(
+                [field.get_db_prep_save(field.pre_save(obj, add=True), db) for field in fields]
+            )
+
+
+class Command(BaseCommand):
+    help = "Create demo missions, users and synthetic cases (idempotent; development only)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--cases",
+            type=int,
+            default=300,
+            help="Number of cases the demo missions should hold; missing ones are created.",
+        )
+        parser.add_argument("--seed", type=int, default=None, help="Random seed.")
+        parser.add_argument("--batch-size", type=int, default=5000)
+        parser.add_argument("--force", action="store_true", help="Run even though DEBUG is off.")
+
+    def handle(self, *args, **options) -> None:
+        if not settings.DEBUG and not options["force"]:
+            raise CommandError(REFUSED_MESSAGE)
+        if options["cases"] < 0:
+            raise CommandError("--cases must not be negative.")
+        if options["batch_size"] < 1:
+            raise CommandError("--batch-size must be at least 1.")
+        started = time.perf_counter()
+        rng = random.Random(options["seed"])
+        with transaction.atomic():
+            missions = self._missions()
+            caseworkers = self._users(missions)
+            created = self._cases(
+                rng=rng,
+                missions=missions,
+                caseworkers=caseworkers,
+                target=options["cases"],
+                batch_size=options["batch_size"],
+            )
+        elapsed = time.perf_counter() - started
+        self.stdout.write(f"Created {created} synthetic cases in {elapsed:.1f} s.")
+        self._print_accounts(missions)
+
+    def _missions(self) -> dict[str, Mission]:
+        missions = {}
+        for profile in synthetic.MISSION_PROFILES:
+            missions[profile.code], _created = Mission.objects.get_or_create(
+                code=profile.code, defaults={"name": profile.name, "country": profile.country}
+            )
+        return missions
+
+    def _user(self, *, email: str, password: str, **flags) -> User:
+        user = User.objects.filter(email=email).first() or User(email=email)
+        for name, value in flags.items():
+            setattr(user, name, value)
+        user.is_active = True
+        user.set_password(password)
+        user.save()
+        return user
+
+    def _users(self, missions: dict[str, Mission]) -> dict[str, User]:
+        caseworkers = {}
+        for code, mission in missions.items():
+            user = self._user(
+                email=caseworker_email(code),
+                password=CASEWORKER_PASSWORD,
+                full_name=f"{mission.name} caseworker",
+                is_central_admin=False,
+                is_researcher=False,
+            )
+            Membership.objects.get_or_create(
+                user=user, mission=mission, role=Membership.Role.CASEWORKER
+            )
+            caseworkers[code] = user
+        self._user(
+            email=ADMIN_EMAIL,
+            password=ADMIN_PASSWORD,
+            full_name="Central administrator",
+            is_central_admin=True,
+            is_researcher=False,
+        )
+        self._user(
+            email=RESEARCHER_EMAIL,
+            password=RESEARCHER_PASSWORD,
+            full_name="Researcher",
+            is_researcher=True,
+            is_central_admin=False,
+        )
+        return caseworkers
+
+    def _cases(
+        self,
+        *,
+        rng: random.Random,
+        missions: dict[str, Mission],
+        caseworkers: dict[str, User],
+        target: int,
+        batch_size: int,
+    ) -> int:
+        missing = target - Case.objects.filter(mission__in=missions.values()).count()
+        if missing <= 0:
+            return 0
+        today = timezone.localdate()
+        profiles = {p.code: p for p in synthetic.MISSION_PROFILES}
+        codes = list(profiles)
+        shares = [profiles[code].share for code in codes]
+        # Dates first, sorted, so that reference numbers follow registration order.
+        planned = sorted(
+            (rng.choices(codes, weights=shares)[0], synthetic.registration_date(rng, today=today))
+            for _ in range(missing)
+        )
+        references = self._reserve_references(planned, missions)
+
+        for start in range(0, len(planned), batch_size):
+            persons = []
+            cases = []
+            for index in range(start, min(start + batch_size, len(planned))):
+                code, registered_on = planned[index]
+                person = Person(
+                    **synthetic.person_fields(
+                        rng, profile=profiles[code], registered_on=registered_on
+                    )
+                )
+                persons.append(person)
+                caseworker = caseworkers[code]
+                cases.append(
+                    Case(
+                        reference=references[index],
+                        mission=missions[code],
+                        person=person,
+                        assigned_to=(
+                            None if rng.random() < synthetic.UNASSIGNED_SHARE else caseworker
+                        ),
+                        status=synthetic.case_status(rng, registered_on=registered_on, today=today),
+                        registered_on=registered_on,
+                        created_by=caseworker,
+                    )
+                )
+            _copy_rows(Person, persons)
+            _copy_rows(Case, cases)
+        return len(planned)
+
+    def _reserve_references(
+        self,
+        planned: list[tuple[str, datetime.date]],
+        missions: dict[str, Mission],
+    ) -> list[str]:
+        """References for ``planned`` (sorted by mission and date), one block per mission-year.
+
+        The block is reserved on the same counter row ``case_create`` uses, in this
+        transaction, so seeded and registered cases share one gap-free sequence.
+        """
+        counts = Counter((code, day.year) for code, day in planned)
+        references: list[str] = []
+        for (code, year), count in sorted(counts.items()):
+            last = case_reference_reserve(mission=missions[code], year=year, count=count)
+            references.extend(
+                case_reference_format(mission_code=code, year=year, number=number)
+                for number in range(last - count + 1, last + 1)
+            )
+        return references
+
+    def _print_accounts(self, missions: dict[str, Mission]) -> None:
+        self.stdout.write("")
+        self.stdout.write("Demo accounts (development only):")
+        for code in missions:
+            self.stdout.write(
+                f"  caseworker ({code}):     {caseworker_email(code)}  {CASEWORKER_PASSWORD}"
+            )
+        self.stdout.write(f"  central administrator: {ADMIN_EMAIL}  {ADMIN_PASSWORD}")
+        self.stdout.write(f"  researcher:            {RESEARCHER_EMAIL}  {RESEARCHER_PASSWORD}")
+        self.stdout.write(f"Sign in at {LOGIN_URL}")
