@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import models
+from django.db import connection, models
+from django.http import Http404
 
 from config.middleware import current_client_ip, current_request_id
 
@@ -35,3 +36,39 @@ def audit_record(
         ip_address=current_client_ip(),
         detail=detail or {},
     )
+
+
+class RecordNotFound(Http404):
+    """A record that is missing or out of the user's scope: both look exactly alike.
+
+    A refusal of an existing record must still reach the audit trail. Inside a transaction
+    the refusal would roll back with it, so it rides on the exception and is written by
+    ``audit_pending_refusal`` once the transaction is gone (middleware, API error handler).
+    """
+
+    def __init__(self, refusal: dict[str, Any] | None = None) -> None:
+        super().__init__()
+        self.refusal = refusal
+
+
+def refuse_access(*, user, object_type: str, object_id: str, mission_id: int | None) -> Http404:
+    """The 404 to raise for a record that exists but is out of ``user``'s scope."""
+    if user is None or not user.is_authenticated:
+        return RecordNotFound()
+    refusal = {
+        "actor": user,
+        "mission_id": mission_id,
+        "detail": {"object_type": object_type, "object_id": object_id},
+    }
+    if connection.in_atomic_block:
+        return RecordNotFound(refusal)
+    audit_record(action=AuditAction.ACCESS_REFUSED, **refusal)
+    return RecordNotFound()
+
+
+def audit_pending_refusal(exc: BaseException) -> None:
+    """Called by the request handlers, which run after the view's transactions have ended."""
+    refusal = getattr(exc, "refusal", None)
+    if isinstance(exc, RecordNotFound) and refusal:
+        exc.refusal = None
+        audit_record(action=AuditAction.ACCESS_REFUSED, **refusal)

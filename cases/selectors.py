@@ -9,7 +9,7 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 
-from .audit import audit_record
+from .audit import audit_record, refuse_access
 from .models import AuditAction, AuditEvent, Case
 from .vocabularies import CaseStatus
 
@@ -36,13 +36,10 @@ def access_case_by_id(*, user, case_id: Any, for_update: bool = False) -> Case:
         queryset = queryset.select_for_update(of=("self",))
     case = queryset.filter(pk=parsed).first()
     if case is None:
-        existing = Case.objects.filter(pk=parsed).values("reference", "mission_id").first()
-        if existing is not None and user is not None and user.is_authenticated:
-            audit_record(
-                actor=user,
-                action=AuditAction.ACCESS_REFUSED,
-                mission_id=existing["mission_id"],
-                detail={"object_type": "cases.case", "object_id": str(parsed)},
+        mission_id = Case.objects.filter(pk=parsed).values_list("mission_id", flat=True).first()
+        if mission_id is not None:
+            raise refuse_access(
+                user=user, object_type="cases.case", object_id=str(parsed), mission_id=mission_id
             )
         raise Http404
     return case

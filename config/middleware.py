@@ -46,3 +46,18 @@ class RequestIdLogFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = current_request_id()
         return True
+
+
+class PendingRefusalAuditMiddleware:
+    """Writes access refusals that a rolled-back transaction could not keep (see cases.audit)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        from cases.audit import audit_pending_refusal
+
+        audit_pending_refusal(exception)

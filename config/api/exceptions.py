@@ -15,6 +15,7 @@ from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler
 
+from cases.audit import audit_pending_refusal
 from config.errors import ApplicationError
 
 NOT_FOUND_MESSAGE = gettext_noop("Not found.")
@@ -82,6 +83,7 @@ def _as_api_exception(exc: Exception) -> Exception:
 
 
 def api_exception_handler(exc: Exception, context: dict) -> Response | None:
+    audit_pending_refusal(exc)
     if isinstance(exc, ApplicationError):
         return Response(_body(exc.message, exc.code, exc.errors), status=exc.status_code)
     exc = _as_api_exception(exc)

@@ -66,3 +66,41 @@ def test_audit_rows_never_contain_personal_data(caseworker_a, mission_a):
         for value in (GIVEN_NAME, FAMILY_NAME, PHONE, DATE_OF_BIRTH.isoformat(), "Khreshchatyk")
         if value in dumped
     ]
+
+
+@pytest.mark.django_db
+def test_refused_access_inside_a_rolled_back_service_is_still_audited(
+    case_b, caseworker_a, client_for
+):
+
+    client = client_for(caseworker_a)
+    response = client.post(f"/screenings/start/{case_b.pk}/")
+    assert response.status_code == 404
+    refused = AuditEvent.objects.filter(action=AuditAction.ACCESS_REFUSED, actor=caseworker_a)
+    assert refused.count() == 1
+    assert refused.get().detail == {"object_type": "cases.case", "object_id": str(case_b.pk)}
+
+
+@pytest.mark.django_db
+def test_refused_api_access_inside_a_service_is_audited(case_b, caseworker_a, client_for):
+
+    client = client_for(caseworker_a)
+    response = client.patch(
+        f"/api/v1/cases/{case_b.pk}/", {"version": 1}, content_type="application/json"
+    )
+    assert response.status_code == 404
+    assert AuditEvent.objects.filter(
+        action=AuditAction.ACCESS_REFUSED, actor=caseworker_a, mission=case_b.mission
+    ).exists()
+
+
+@pytest.mark.django_db
+def test_refused_screening_access_is_audited(case_a, caseworker_a, caseworker_b, client_for):
+
+    from screening.services import screening_start
+
+    screening = screening_start(actor=caseworker_a, case_id=case_a.pk)
+    response = client_for(caseworker_b).get(f"/screenings/{screening.pk}/")
+    assert response.status_code == 404
+    event = AuditEvent.objects.get(action=AuditAction.ACCESS_REFUSED, actor=caseworker_b)
+    assert event.detail["object_type"] == "screening.screening"
