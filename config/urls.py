@@ -1,13 +1,14 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from . import views
+from . import health, views
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
-    path("healthz", views.healthz, name="healthz"),
+    path("healthz", health.healthz, name="healthz"),
     path("accounts/", include("accounts.urls")),
     path("cases/", include("cases.urls")),
+    path("screenings/", include("screening.urls")),
     path("api/", include("config.api.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,0 +1,133 @@
+"""Reads of screenings. Scoping always comes from the case: ``Case.objects.visible_to``."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.db.models import QuerySet, prefetch_related_objects
+from django.http import Http404
+
+from cases.audit import audit_record, refuse_access
+from cases.models import AuditAction, Case
+from cases.vocabularies import ExploitationType, MeansOfControl, country_names
+
+from .models import Screening
+
+
+def screening_queryset(*, user) -> QuerySet[Screening]:
+    return Screening.objects.filter(case__in=Case.objects.visible_to(user))
+
+
+def access_screening_by_id(*, user, screening_id: Any, for_update: bool = False) -> Screening:
+    """The screening if its case is visible to ``user``; the same 404 otherwise."""
+    try:
+        parsed = uuid.UUID(str(screening_id))
+    except (TypeError, ValueError, AttributeError):
+        raise Http404 from None
+    queryset = screening_queryset(user=user).select_related("case", "case__mission")
+    if for_update:
+        queryset = queryset.select_for_update(of=("self",))
+    screening = queryset.filter(pk=parsed).first()
+    if screening is None:
+        mission_id = (
+            Screening.objects.filter(pk=parsed).values_list("case__mission_id", flat=True).first()
+        )
+        if mission_id is not None:
+            raise refuse_access(
+                user=user,
+                object_type="screening.screening",
+                object_id=str(parsed),
+                mission_id=mission_id,
+            )
+        raise Http404
+    return screening
+
+
+def screening_current(*, case: Case) -> Screening | None:
+    """The latest approved screening of a case: the one whose answers are current."""
+    return (
+        case.screenings.filter(status=Screening.Status.APPROVED)
+        .prefetch_related("events")
+        .order_by("-reviewed_at")
+        .first()
+    )
+
+
+def screening_list_for_case(*, case: Case) -> QuerySet[Screening]:
+    return case.screenings.select_related("created_by", "submitted_by", "reviewed_by").order_by(
+        "-created_at"
+    )
+
+
+def review_queue(*, user, mission_id: int | None = None) -> QuerySet[Screening]:
+    """Submitted determinations awaiting review, oldest first. Central administrators only."""
+    if not (user.is_authenticated and user.sees_all_missions):
+        return Screening.objects.none()
+    queryset = (
+        screening_queryset(user=user)
+        .filter(status=Screening.Status.SUBMITTED)
+        .select_related("case", "case__mission", "submitted_by")
+        .order_by("submitted_at", "pk")
+    )
+    if mission_id is not None:
+        queryset = queryset.filter(case__mission_id=mission_id)
+    return queryset
+
+
+def route_countries(*, screening: Screening) -> list[str]:
+    """The route as an ordered list of country codes, consecutive repeats collapsed."""
+    route: list[str] = []
+    for event in screening.events.all():
+        if not route or route[-1] != event.country:
+            route.append(event.country)
+    return route
+
+
+def screening_get(*, user, screening_id: Any) -> Screening:
+    """A screening opened by a person: its answers are shown, so the read is audited."""
+    screening = access_screening_by_id(user=user, screening_id=screening_id)
+    prefetch_related_objects([screening], "events", "perpetrators")
+    audit_record(
+        actor=user, action=AuditAction.SCREENING_VIEWED, case=screening.case, obj=screening
+    )
+    return screening
+
+
+def screening_case_panel(*, case: Case, user) -> dict[str, Any]:
+    """What the case page shows of its screenings, in two queries whatever their number.
+
+    ``case`` must come from a scoped read (``access_case_by_id``/``case_get``).
+    """
+    # services imports this module, so its rule on which cases can be screened is read late.
+    from .services import OPEN_CASE_STATUSES
+
+    screenings = list(case.screenings.prefetch_related("events").order_by("-created_at", "-pk"))
+    approved = [s for s in screenings if s.status == Screening.Status.APPROVED]
+    current = max(approved, key=lambda s: s.reviewed_at, default=None)
+    open_screenings = [s for s in screenings if s.status != Screening.Status.APPROVED]
+    names = country_names()
+    route = (
+        [(code, names.get(code, code)) for code in route_countries(screening=current)]
+        if current is not None
+        else []
+    )
+    return {
+        "case": case,
+        "current": current,
+        "route": route,
+        "exploitation_types": _labels(current, "exploitation_types", ExploitationType),
+        "means_of_control": _labels(current, "means_of_control", MeansOfControl),
+        "open_screenings": open_screenings,
+        "earlier": [s for s in approved if s is not current],
+        "can_start": (
+            not user.is_researcher and case.status in OPEN_CASE_STATUSES and not open_screenings
+        ),
+    }
+
+
+def _labels(screening: Screening | None, field: str, choices) -> list[str]:
+    if screening is None:
+        return []
+    labels = dict(choices.choices)
+    return [labels.get(code, code) for code in getattr(screening, field)]
