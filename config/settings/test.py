@@ -31,3 +31,6 @@ STORAGES = {
 }
 MEDIA_ROOT = VAR_DIR / "test-media"
 LOGGING["root"]["level"] = "WARNING"  # noqa: F405
+# Static files come from the finders; no collectstatic before tests.
+WHITENOISE_AUTOREFRESH = True
+WHITENOISE_USE_FINDERS = True
