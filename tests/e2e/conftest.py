@@ -1,0 +1,73 @@
+"""Browser tests: Playwright drives the system Chromium against pytest-django's live server.
+
+No browser is ever downloaded: the tests use /usr/bin/chromium (apt package ``chromium``).
+"""
+
+import os
+
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from tests.factories import DEFAULT_PASSWORD
+
+# Playwright's sync API runs an asyncio loop in the test thread, which makes Django refuse ORM
+# calls from the test body (factories, lookups). They are plain synchronous calls here.
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+# What Chromium writes to the console when the Content Security Policy blocks something.
+CSP_CONSOLE_MARKER = "Content Security Policy"
+TIMEOUT_MS = 15_000
+
+
+@pytest.fixture(scope="session")
+def browser() -> Browser:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def csp_violations() -> list[str]:
+    """Console messages of CSP violations seen by ``page`` during the test."""
+    return []
+
+
+@pytest.fixture
+def page(browser: Browser, csp_violations: list[str]) -> Page:
+    context = browser.new_context(locale="en")
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    page.on(
+        "console",
+        lambda message: (
+            csp_violations.append(message.text) if CSP_CONSOLE_MARKER in message.text else None
+        ),
+    )
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def sign_in(page: Page, live_server):
+    """Signs ``user`` in through the sign-in form; the browser ends on the dashboard."""
+
+    def _sign_in(user) -> Page:
+        page.goto(f"{live_server.url}/accounts/login/")
+        page.locator('input[name="username"]').fill(user.email)
+        page.locator('input[name="password"]').fill(DEFAULT_PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_url(f"{live_server.url}/")
+        return page
+
+    return _sign_in
