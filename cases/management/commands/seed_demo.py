@@ -1,9 +1,11 @@
-"""Demo data: missions, one user of every role, and synthetic cases shaped by CTDC data.
+"""Demo data: missions, one user of every role, and synthetic cases shaped by CTDC data,
+with the screenings their statuses imply (screening.synthetic).
 
 Idempotent. Missions are found by code, users by email, memberships by (user, mission, role).
 ``--cases N`` is the number of cases the demo missions should hold: a run creates only the
-cases that are missing (none when N are already there), so running it twice creates nothing
-twice. Demo users get their demo password back on every run, so the printed passwords work.
+cases that are missing (none when N are already there), and screenings only for the cases it
+creates, so running it twice creates nothing twice. Demo users get their demo password back
+on every run, so the printed passwords work.
 
 A development command: the passwords are public. It refuses to run when DEBUG is off (as in
 production) unless ``--force`` is given.
@@ -25,6 +27,7 @@ from accounts.models import Membership, Mission, User
 from cases import synthetic
 from cases.models import Case, Person
 from cases.services import case_reference_format, case_reference_reserve
+from screening import synthetic as screening_synthetic
 
 LOGIN_URL = "http://127.0.0.1:8000/accounts/login/"
 # Public on purpose: these accounts exist only in development databases.
@@ -84,18 +87,27 @@ class Command(BaseCommand):
             raise CommandError("--batch-size must be at least 1.")
         started = time.perf_counter()
         rng = random.Random(options["seed"])
+        # A stream of its own, so a given --seed still gives the same cases as before
+        # screenings were seeded.
+        screening_rng = random.Random(
+            None if options["seed"] is None else f"screenings-{options['seed']}"
+        )
         with transaction.atomic():
             missions = self._missions()
-            caseworkers = self._users(missions)
-            created = self._cases(
+            caseworkers, admin = self._users(missions)
+            created, screenings = self._cases(
                 rng=rng,
+                screening_rng=screening_rng,
                 missions=missions,
                 caseworkers=caseworkers,
+                reviewer=admin,
                 target=options["cases"],
                 batch_size=options["batch_size"],
             )
         elapsed = time.perf_counter() - started
-        self.stdout.write(f"Created {created} synthetic cases in {elapsed:.1f} s.")
+        self.stdout.write(
+            f"Created {created} synthetic cases ({screenings} screenings) in {elapsed:.1f} s."
+        )
         self._print_accounts(missions)
 
     def _missions(self) -> dict[str, Mission]:
@@ -115,7 +127,8 @@ class Command(BaseCommand):
         user.save()
         return user
 
-    def _users(self, missions: dict[str, Mission]) -> dict[str, User]:
+    def _users(self, missions: dict[str, Mission]) -> tuple[dict[str, User], User]:
+        """The caseworker of each mission, and the central administrator."""
         caseworkers = {}
         for code, mission in missions.items():
             user = self._user(
@@ -129,7 +142,7 @@ class Command(BaseCommand):
                 user=user, mission=mission, role=Membership.Role.CASEWORKER
             )
             caseworkers[code] = user
-        self._user(
+        admin = self._user(
             email=ADMIN_EMAIL,
             password=ADMIN_PASSWORD,
             full_name="Central administrator",
@@ -143,21 +156,29 @@ class Command(BaseCommand):
             is_researcher=True,
             is_central_admin=False,
         )
-        return caseworkers
+        return caseworkers, admin
 
     def _cases(
         self,
         *,
         rng: random.Random,
+        screening_rng: random.Random,
         missions: dict[str, Mission],
         caseworkers: dict[str, User],
+        reviewer: User,
         target: int,
         batch_size: int,
-    ) -> int:
+    ) -> tuple[int, int]:
+        """Create the missing cases with their screenings; return how many of each.
+
+        Screenings are seeded only with the cases a run creates, so a second run adds none.
+        """
         missing = target - Case.objects.filter(mission__in=missions.values()).count()
         if missing <= 0:
-            return 0
-        today = timezone.localdate()
+            return 0, 0
+        now = timezone.now()
+        today = timezone.localdate(now)
+        screenings = 0
         profiles = {p.code: p for p in synthetic.MISSION_PROFILES}
         codes = list(profiles)
         shares = [profiles[code].share for code in codes]
@@ -195,7 +216,10 @@ class Command(BaseCommand):
                 )
             _copy_rows(Person, persons)
             _copy_rows(Case, cases)
-        return len(planned)
+            screenings += screening_synthetic.screenings_seed(
+                screening_rng, cases=cases, reviewer=reviewer, today=today, now=now
+            )
+        return len(planned), screenings
 
     def _reserve_references(
         self,
