@@ -1,0 +1,151 @@
+"""Disclosure control: properties that must hold for every table."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.optimize import linprog
+
+from research_exports.disclosure import Policy, Table, protect, round_count
+
+K = 11
+
+
+def make_table(counts: dict[tuple[str, ...], int], dims: int) -> Table:
+    rows: dict = {}
+    cols: dict = {}
+    for key, v in counts.items():
+        rows[key[:-1]] = rows.get(key[:-1], 0) + v
+        cols[key[-1:]] = cols.get(key[-1:], 0) + v
+    return Table(
+        dimensions=tuple(f"d{i}" for i in range(dims)),
+        cells=counts,
+        row_totals=rows if dims > 1 else {},
+        column_totals=cols if dims > 1 else {},
+        grand_total=sum(counts.values()),
+    )
+
+
+@st.composite
+def tables(draw):
+    dims = draw(st.integers(min_value=1, max_value=3))
+    sizes = [draw(st.integers(min_value=1, max_value=4)) for _ in range(dims)]
+    keys = list(itertools.product(*[[f"v{i}" for i in range(n)] for n in sizes]))
+    small_or_large = st.one_of(
+        st.integers(min_value=0, max_value=K + 2), st.integers(min_value=0, max_value=200)
+    )
+    counts = {key: draw(small_or_large) for key in keys}
+    return make_table(counts, dims)
+
+
+def published_ranges(table: Table, result) -> dict:
+    """Independent check: solve the published equations for every suppressed cell."""
+    unknown = [key for key, v in result.cells.items() if v is None]
+    index = {key: i for i, key in enumerate(unknown)}
+    a_eq, b_eq = [], []
+
+    def equation(members, total):
+        row = np.zeros(len(unknown))
+        known = 0
+        for key in members:
+            if result.cells[key] is None:
+                row[index[key]] = 1
+            else:
+                known += result.cells[key]
+        if row.any():
+            a_eq.append(row)
+            b_eq.append(total - known)
+
+    keys = list(result.cells)
+    if result.grand_total is not None:
+        equation(keys, result.grand_total)
+    for rk, total in result.row_totals.items():
+        if total is not None:
+            equation([k for k in keys if k[:-1] == rk], total)
+    for ck, total in result.column_totals.items():
+        if total is not None:
+            equation([k for k in keys if k[-1:] == ck], total)
+    ranges = {}
+    for key in unknown:
+        c = np.zeros(len(unknown))
+        c[index[key]] = 1
+        kwargs = {"A_eq": np.array(a_eq), "b_eq": np.array(b_eq)} if a_eq else {}
+        bounds = [(1, None)] * len(unknown)
+        low = linprog(c, bounds=bounds, **kwargs)
+        high = linprog(-c, bounds=bounds, **kwargs)
+        lo = low.fun if low.status == 0 else -math.inf
+        hi = -high.fun if high.status == 0 else math.inf
+        ranges[key] = (lo, hi)
+    return ranges
+
+
+@settings(max_examples=60, deadline=None)
+@given(tables())
+def test_every_published_count_is_zero_or_at_least_k(table):
+    result = protect(table, Policy(threshold=K))
+    published = [
+        *result.cells.values(),
+        *result.row_totals.values(),
+        *result.column_totals.values(),
+    ]
+    published.append(result.grand_total)
+    assert all(v is None or v == 0 or v >= K for v in published)
+
+
+@settings(max_examples=60, deadline=None)
+@given(tables())
+def test_no_suppressed_cell_can_be_narrowed_below_k(table):
+    result = protect(table, Policy(threshold=K))
+    for key, (lo, hi) in published_ranges(table, result).items():
+        assert hi - lo >= K, (key, lo, hi)
+
+
+@settings(max_examples=30, deadline=None)
+@given(tables())
+def test_results_are_deterministic(table):
+    assert protect(table, Policy(threshold=K)) == protect(table, Policy(threshold=K))
+
+
+@settings(max_examples=60, deadline=None)
+@given(tables(), st.sampled_from([1, 5, 10]))
+def test_rounded_counts_are_zero_or_at_least_k(table, base):
+    result = protect(table, Policy(threshold=K, rounding_base=base))
+    for v in result.cells.values():
+        assert v is None or v == 0 or (v >= K and v % base == 0)
+
+
+def test_single_small_cell_gets_a_complement():
+    table = make_table({("a",): 3, ("b",): 40, ("c",): 60}, 1)
+    result = protect(table, Policy(threshold=K))
+    assert result.cells[("a",)] is None
+    assert result.cells[("b",)] is None
+    assert result.cells[("c",)] == 60
+    assert result.primary_cells == 1
+    assert result.complementary_cells == 1
+
+
+def test_small_grand_total_is_suppressed():
+    table = make_table({("a",): 4, ("b",): 5}, 1)
+    result = protect(table, Policy(threshold=K))
+    assert result.grand_total is None
+    assert result.cells == {("a",): None, ("b",): None}
+
+
+@pytest.mark.parametrize(
+    ("value", "base", "expected"),
+    [(0, 5, 0), (11, 5, 15), (12, 5, 15), (13, 5, 15), (17, 5, 15), (18, 5, 20), (23, 1, 23)],
+)
+def test_round_count_never_publishes_below_k(value, base, expected):
+    assert round_count(value, Policy(threshold=K, rounding_base=base)) == expected
+
+
+def test_policy_refuses_meaningless_values():
+    with pytest.raises(ValueError):
+        Policy(threshold=1)
+    with pytest.raises(ValueError):
+        Policy(rounding_base=0)
