@@ -214,6 +214,18 @@ CELERY_BEAT_SCHEDULE = {
         "task": "cases.audit_integrity_check",
         "schedule": crontab(hour=2, minute=15),
     },
+    "research-mart-rebuild": {
+        "task": "research_exports.mart_rebuild",
+        "schedule": crontab(hour=3, minute=0),
+    },
+    "research-extract-sweep": {
+        "task": "research_exports.extract_sweep",
+        "schedule": 300.0,
+    },
+    "research-extract-expire": {
+        "task": "research_exports.extract_expire",
+        "schedule": crontab(hour=4, minute=0),
+    },
 }
 
 LOGGING = {
@@ -242,3 +254,13 @@ LOGGING = {
 }
 
 HARBOUR_CASE_PAGE_SIZE = 25
+
+# Research extracts: disclosure control and job housekeeping.
+RESEARCH_THRESHOLD_K = env.int("RESEARCH_THRESHOLD_K", default=11)
+RESEARCH_ROUNDING_BASE = env.int("RESEARCH_ROUNDING_BASE", default=1)
+RESEARCH_SUPPRESSED_COUNTRIES = env.list("RESEARCH_SUPPRESSED_COUNTRIES", default=[])
+RESEARCH_MIN_POPULATION = env.int("RESEARCH_MIN_POPULATION", default=100)
+RESEARCH_EXTRACT_RETENTION_DAYS = env.int("RESEARCH_EXTRACT_RETENTION_DAYS", default=30)
+RESEARCH_EXTRACT_DIR = env.path("RESEARCH_EXTRACT_DIR", default=str(VAR_DIR / "extracts"))
+RESEARCH_EXTRACT_LEASE_SECONDS = env.int("RESEARCH_EXTRACT_LEASE_SECONDS", default=600)
+RESEARCH_EXTRACT_MAX_ATTEMPTS = 3

@@ -34,3 +34,4 @@ LOGGING["root"]["level"] = "WARNING"  # noqa: F405
 # Static files come from the finders; no collectstatic before tests.
 WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True
+RESEARCH_EXTRACT_DIR = VAR_DIR / "test-extracts"
