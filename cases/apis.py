@@ -27,9 +27,8 @@ from accounts.models import Membership, Mission, User
 from config.api.pagination import DefaultPagination
 
 from .filters import CaseFilter
-from .forms import registrable_missions
 from .models import Case
-from .selectors import access_case_by_id, case_get, case_list_rows
+from .selectors import access_case_by_id, case_get, case_list_rows, registrable_missions
 from .services import case_create, case_update
 from .vocabularies import Gender, country_choices, language_choices
 

@@ -13,6 +13,7 @@ from accounts.models import Membership, Mission, User
 from config.errors import ApplicationError
 
 from .models import Case
+from .selectors import registrable_missions
 from .vocabularies import Gender, country_choices, language_choices
 
 MAX_LINES = 20
@@ -74,16 +75,6 @@ def _caseworkers(missions) -> Any:
         .distinct()
         .order_by("full_name", "email")
     )
-
-
-def registrable_missions(user: User) -> Any:
-    """Missions ``user`` may register a case for."""
-    missions = Mission.objects.filter(is_active=True)
-    if user.is_researcher:
-        return missions.none()
-    if user.sees_all_missions:
-        return missions
-    return missions.filter(pk__in=user.caseworker_mission_ids)
 
 
 class ServiceErrorsMixin:

@@ -9,6 +9,8 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 
+from accounts.models import Mission
+
 from .audit import audit_record, refuse_access
 from .models import AuditAction, AuditEvent, Case
 from .vocabularies import CaseStatus
@@ -43,6 +45,16 @@ def access_case_by_id(*, user, case_id: Any, for_update: bool = False) -> Case:
             )
         raise Http404
     return case
+
+
+def registrable_missions(user) -> QuerySet:
+    """Active missions ``user`` may register a case for."""
+    missions = Mission.objects.filter(is_active=True)
+    if not user.is_authenticated or user.is_researcher:
+        return missions.none()
+    if user.sees_all_missions:
+        return missions
+    return missions.filter(pk__in=user.caseworker_mission_ids)
 
 
 def case_get(*, user, case_id: Any) -> Case:

@@ -16,7 +16,7 @@ from config.errors import ApplicationError, StaleVersionError
 from . import crypto
 from .audit import audit_record
 from .models import AuditAction, Case, CaseReferenceCounter, Person
-from .selectors import access_case_by_id
+from .selectors import access_case_by_id, registrable_missions
 from .vocabularies import CaseStatus
 
 IDENTITY_FIELDS = (
@@ -123,9 +123,7 @@ def _check_assignee(*, assignee: User | None, mission: Mission) -> None:
 
 
 def _check_mission_allowed(*, actor: User, mission: Mission) -> None:
-    if actor.is_researcher or not (
-        actor.sees_all_missions or mission.pk in actor.caseworker_mission_ids
-    ):
+    if not registrable_missions(actor).filter(pk=mission.pk).exists():
         raise ApplicationError(
             _(MISSION_NOT_ALLOWED_MESSAGE), errors={"mission": [_(MISSION_NOT_ALLOWED_MESSAGE)]}
         )
@@ -195,6 +193,9 @@ def case_update(*, actor: User, case_id: Any, version: int, data: dict[str, Any]
         _check_assignee(assignee=data["assigned_to"], mission=case.mission)
         case.assigned_to = data["assigned_to"]
 
+    if not changed and not assignee_changed:
+        # Nothing to write: keep the version, so nobody else's edit is refused as stale.
+        return case
     _derive_person(person, registered_on=case.registered_on)
     person.full_clean()
     person.save()

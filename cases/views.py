@@ -22,13 +22,14 @@ from django.views.decorators.http import require_GET, require_http_methods
 from config.errors import ApplicationError
 
 from .filters import AuditEventFilter, CaseFilter
-from .forms import CaseCreateForm, CaseEditForm, registrable_missions
+from .forms import CaseCreateForm, CaseEditForm
 from .models import Case
 from .selectors import (
     access_case_by_id,
     audit_trail_open,
     case_get,
     case_list_rows,
+    registrable_missions,
 )
 from .services import case_create, case_update
 from .vocabularies import country_names, language_choices

@@ -184,3 +184,14 @@ def test_case_update_refuses_future_date_of_birth_and_writes_nothing(caseworker_
 
     case = Case.objects.select_related("person").get(pk=created_case.pk)
     assert (case.version, case.person.date_of_birth) == (1, None)
+
+
+@pytest.mark.django_db
+def test_update_without_changes_keeps_the_version(case_a, caseworker_a):
+    unchanged = case_update(
+        actor=caseworker_a,
+        case_id=case_a.pk,
+        version=case_a.version,
+        data={"gender": case_a.person.gender},
+    )
+    assert unchanged.version == case_a.version
