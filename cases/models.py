@@ -14,6 +14,17 @@ from django.utils.translation import gettext_lazy as _
 from .fields import EncryptedDateField, EncryptedListField, EncryptedTextField
 from .vocabularies import CaseStatus, Gender, validate_countries, validate_languages
 
+# The encrypted fields of a person: everything that says who they are.
+PERSON_IDENTITY_FIELDS = (
+    "given_name",
+    "family_name",
+    "aliases",
+    "date_of_birth",
+    "identity_documents",
+    "phone",
+    "address",
+)
+
 
 class Person(models.Model):
     """Identity of the person a case is about.

@@ -12,7 +12,7 @@ from django.http import Http404
 from accounts.models import Mission
 
 from .audit import audit_record, refuse_access
-from .models import AuditAction, AuditEvent, Case
+from .models import PERSON_IDENTITY_FIELDS, AuditAction, AuditEvent, Case
 from .vocabularies import CaseStatus
 
 
@@ -97,18 +97,7 @@ OPEN_STATUSES = (
     CaseStatus.FOLLOW_UP,
 )
 # What a list row never shows: leaving these undecrypted keeps names out of list pages.
-_PERSON_IDENTITY_COLUMNS = tuple(
-    f"person__{name}"
-    for name in (
-        "given_name",
-        "family_name",
-        "aliases",
-        "date_of_birth",
-        "identity_documents",
-        "phone",
-        "address",
-    )
-)
+_PERSON_IDENTITY_COLUMNS = tuple(f"person__{name}" for name in PERSON_IDENTITY_FIELDS)
 
 
 def case_list_rows(*, user) -> QuerySet[Case]:

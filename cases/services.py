@@ -15,19 +15,11 @@ from config.errors import ApplicationError, StaleVersionError
 
 from . import crypto
 from .audit import audit_record
-from .models import AuditAction, Case, CaseReferenceCounter, Person
+from .models import PERSON_IDENTITY_FIELDS, AuditAction, Case, CaseReferenceCounter, Person
 from .selectors import access_case_by_id, registrable_missions
 from .vocabularies import CaseStatus
 
-IDENTITY_FIELDS = (
-    "given_name",
-    "family_name",
-    "aliases",
-    "date_of_birth",
-    "identity_documents",
-    "phone",
-    "address",
-)
+IDENTITY_FIELDS = PERSON_IDENTITY_FIELDS
 CODED_PERSON_FIELDS = ("gender", "birth_year", "citizenships", "languages")
 PERSON_FIELDS = IDENTITY_FIELDS + CODED_PERSON_FIELDS
 CASE_FIELDS = ("registered_on", "assigned_to")
