@@ -9,6 +9,7 @@ from accounts.models import Membership, Mission, User
 from cases import crypto
 from cases.models import AuditAction, AuditEvent, Case, Person
 from cases.vocabularies import Gender
+from research_exports.models import Extract, MartRow, MartSnapshot
 
 DEFAULT_PASSWORD = "correct-horse-battery-staple"
 
@@ -100,3 +101,51 @@ class AuditEventFactory(factory.django.DjangoModelFactory):
 
     action = AuditAction.CASE_VIEWED
     actor = factory.SubFactory(UserFactory)
+
+
+class MartSnapshotFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = MartSnapshot
+
+    status = MartSnapshot.Status.READY
+    source = MartSnapshot.Source.SCHEDULE
+    is_current = True
+    completed_at = factory.LazyFunction(timezone.now)
+
+
+class ExtractFactory(factory.django.DjangoModelFactory):
+    """A queued extract of the researcher's; pass status, result, report to shape it."""
+
+    class Meta:
+        model = Extract
+
+    requested_by = factory.SubFactory(ResearcherFactory)
+    snapshot = factory.LazyFunction(
+        lambda: MartSnapshot.objects.filter(is_current=True).first() or MartSnapshotFactory()
+    )
+    dimensions = factory.LazyFunction(lambda: ["yearOfRegistration"])
+    format = Extract.Format.CSV
+
+
+class MartRowFactory(factory.django.DjangoModelFactory):
+    """One de-identified mart row; pass the coded variables a test counts by."""
+
+    class Meta:
+        model = MartRow
+
+    snapshot = factory.LazyFunction(
+        lambda: MartSnapshot.objects.filter(is_current=True).first() or MartSnapshotFactory()
+    )
+    year_of_registration = 2024
+    mission_country = "NPL"
+    gender = "Woman"
+    age_broad = "18--20"
+    minor_at_registration = False
+    citizenship = "NPL"
+    country_of_exploitation = "IND"
+    route_origin = "NPL"
+    route_destination = "IND"
+    traffick_months = "0--12"
+    exploitation_types = factory.LazyFunction(lambda: ["ForcedLabour"])
+    recruiter_relation = "Friend"
+    trafficking_status = "ActualVictimOfTrafficking"

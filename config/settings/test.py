@@ -21,7 +21,7 @@ REDIS_URL = env.str("REDIS_URL", default="") or embedded_redis_url(VAR_DIR)
 CELERY_BROKER_URL = REDIS_URL
 CELERY_RESULT_BACKEND = REDIS_URL
 # Tasks run in-process unless a test starts a real worker.
-CELERY_TASK_ALWAYS_EAGER = True
+CELERY_TASK_ALWAYS_EAGER = env.bool("HARBOUR_CELERY_EAGER", default=True)
 CELERY_TASK_EAGER_PROPAGATES = True
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

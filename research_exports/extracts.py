@@ -1,0 +1,777 @@
+"""Researchers' extracts: the request, the job that builds the file, housekeeping, and reads.
+
+The ``Extract`` row is the source of truth for a job. A worker claims a job with one
+conditional UPDATE and holds a lease while it works; the attempt number it claimed with is its
+fencing token, so a worker whose lease was taken over can no longer write to the row. The file
+is written under a temporary name and renamed into place only when complete.
+
+Aggregation happens in PostgreSQL: no mart row ever reaches Python, only the counts per cell.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import logging
+import os
+import re
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured, ValidationError
+from django.db import connection, transaction
+from django.db.models import F, Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import User
+from cases.audit import audit_record, refuse_access
+from cases.models import AuditAction
+from cases.vocabularies import ExploitationType, country_codes
+from config.errors import ApplicationError
+
+from . import disclosure, writers
+from .mart import mart_current
+from .models import Extract, MartRow
+from .variables import MAX_DIMENSIONS, MISSING, VARIABLES
+
+logger = logging.getLogger(__name__)
+
+NOT_RESEARCHER_MESSAGE = _("Only researchers can request research extracts.")
+NO_DATA_MESSAGE = _(
+    "No research data is available yet: the research mart has not been built. "
+    "Try again after the next rebuild, or ask a central administrator to rebuild it."
+)
+DIMENSIONS_COUNT_MESSAGE = _("Choose between 1 and %(max)d variables.")
+DIMENSION_UNKNOWN_MESSAGE = _("Unknown variable: %(name)s.")
+DIMENSION_DUPLICATE_MESSAGE = _("A variable can be chosen only once: %(name)s.")
+YEAR_INVALID_MESSAGE = _("Enter a year between %(min)d and %(max)d.")
+YEAR_ORDER_MESSAGE = _("The first year must not be after the last year.")
+COUNTRIES_INVALID_MESSAGE = _("Choose a list of ISO 3166 alpha-3 country codes.")
+COUNTRY_UNKNOWN_MESSAGE = _("Unknown country code: %(code)s.")
+COUNTRY_SUPPRESSED_MESSAGE = _(
+    "This country is not published separately (it is merged into Other): %(code)s."
+)
+EXPLOITATION_UNKNOWN_MESSAGE = _("Unknown type of exploitation.")
+FILTER_UNKNOWN_MESSAGE = _("Unknown filter.")
+FORMAT_UNKNOWN_MESSAGE = _("Choose CSV, XLSX or JSON.")
+RETRY_NOT_FAILED_MESSAGE = _("Only a failed extract can be retried.")
+NOT_READY_MESSAGE = _("This extract is not ready for download.")
+EXPIRED_MESSAGE = _("This extract has expired. Request it again to get a fresh file.")
+
+POPULATION_TOO_SMALL_MESSAGE = _(
+    "The filters leave fewer than %(minimum)d people, too few to publish safely. "
+    "Widen the filters (more years, more countries, any type of exploitation) and "
+    "request the extract again."
+)
+TOO_MANY_CELLS_MESSAGE = _(
+    "This combination of variables gives more than %(maximum)d cells. Choose fewer "
+    "variables, or narrow the filters, and request the extract again."
+)
+BUILD_FAILED_MESSAGE = _(
+    "The extract could not be built after %(attempts)d attempts. Retry it later; if it "
+    "fails again, choose fewer variables or contact the administrators."
+)
+
+YEAR_MIN = 1900
+YEAR_MAX = 2100
+# Bounds the memory of a job whatever the mart size: the cells are all Python ever holds.
+MAX_CELLS = 20_000
+# Variables whose values are countries: suppressed countries are merged before grouping.
+COUNTRY_COLUMNS = (
+    "mission_country",
+    "citizenship",
+    "country_of_exploitation",
+    "route_origin",
+    "route_destination",
+)
+OTHER_COUNTRY = "OTHER"
+FILTER_KEYS = ("year_from", "year_to", "citizenship", "country_of_exploitation")
+# Progress reported at each step of a build.
+PROGRESS_CLAIMED = 10
+PROGRESS_AGGREGATED = 50
+PROGRESS_PROTECTED = 80
+PROGRESS_DONE = 100
+ALPHA3 = re.compile(r"^[A-Z]{3}$")
+
+
+class ExtractAttemptFailed(Exception):
+    """One attempt failed and the job was queued again; the task retries it."""
+
+
+class ExtractRefused(Exception):
+    """The request cannot be built as asked; retrying would not help."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+# ---------------------------------------------------------------------------- requests
+
+
+def _check_researcher(user) -> None:
+    if not (user is not None and user.is_authenticated and user.is_researcher):
+        raise ApplicationError(str(NOT_RESEARCHER_MESSAGE), code="not_researcher")
+
+
+def _clean_dimensions(dimensions: Any, errors: dict[str, list[str]]) -> list[str]:
+    if not isinstance(dimensions, list | tuple) or not all(isinstance(d, str) for d in dimensions):
+        errors["dimensions"] = [str(DIMENSIONS_COUNT_MESSAGE) % {"max": MAX_DIMENSIONS}]
+        return []
+    messages = []
+    if not 1 <= len(dimensions) <= MAX_DIMENSIONS:
+        messages.append(str(DIMENSIONS_COUNT_MESSAGE) % {"max": MAX_DIMENSIONS})
+    unknown = [d for d in dimensions if d not in VARIABLES]
+    if unknown:
+        messages.append(str(DIMENSION_UNKNOWN_MESSAGE) % {"name": ", ".join(unknown)})
+    duplicates = sorted({d for d in dimensions if dimensions.count(d) > 1})
+    if duplicates:
+        messages.append(str(DIMENSION_DUPLICATE_MESSAGE) % {"name": ", ".join(duplicates)})
+    if messages:
+        errors["dimensions"] = messages
+    return list(dimensions)
+
+
+def _clean_year(value: Any, field: str, errors: dict[str, list[str]]) -> int | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or not YEAR_MIN <= value <= YEAR_MAX:
+        errors[field] = [str(YEAR_INVALID_MESSAGE) % {"min": YEAR_MIN, "max": YEAR_MAX}]
+        return None
+    return value
+
+
+def _clean_countries(value: Any, field: str, errors: dict[str, list[str]]) -> list[str]:
+    if value is None:
+        return []
+    if not isinstance(value, list | tuple) or not all(isinstance(c, str) for c in value):
+        errors[field] = [str(COUNTRIES_INVALID_MESSAGE)]
+        return []
+    codes = sorted(set(value))
+    unknown = [c for c in codes if c not in country_codes()]
+    if unknown:
+        errors[field] = [str(COUNTRY_UNKNOWN_MESSAGE) % {"code": ", ".join(unknown)}]
+        return []
+    # Counting a suppressed country on its own would undo its merge into Other.
+    suppressed = [c for c in codes if c in set(settings.RESEARCH_SUPPRESSED_COUNTRIES)]
+    if suppressed:
+        errors[field] = [str(COUNTRY_SUPPRESSED_MESSAGE) % {"code": ", ".join(suppressed)}]
+        return []
+    return codes
+
+
+def _clean_filters(filters: Any, errors: dict[str, list[str]]) -> dict[str, Any]:
+    if filters is None:
+        filters = {}
+    if not isinstance(filters, dict):
+        errors["filters"] = [str(FILTER_UNKNOWN_MESSAGE)]
+        return {}
+    for key in filters:
+        if key not in (*FILTER_KEYS, "exploitation_type"):
+            errors[str(key)] = [str(FILTER_UNKNOWN_MESSAGE)]
+    cleaned: dict[str, Any] = {}
+    year_from = _clean_year(filters.get("year_from"), "year_from", errors)
+    year_to = _clean_year(filters.get("year_to"), "year_to", errors)
+    if year_from is not None and year_to is not None and year_from > year_to:
+        errors.setdefault("year_to", []).append(str(YEAR_ORDER_MESSAGE))
+    if year_from is not None:
+        cleaned["year_from"] = year_from
+    if year_to is not None:
+        cleaned["year_to"] = year_to
+    for field in ("citizenship", "country_of_exploitation"):
+        codes = _clean_countries(filters.get(field), field, errors)
+        if codes:
+            cleaned[field] = codes
+    exploitation = filters.get("exploitation_type")
+    if exploitation not in (None, ""):
+        if exploitation not in ExploitationType.values:
+            errors["exploitation_type"] = [str(EXPLOITATION_UNKNOWN_MESSAGE)]
+        else:
+            cleaned["exploitation_type"] = exploitation
+    return cleaned
+
+
+def _policy() -> dict[str, Any]:
+    countries = sorted(set(settings.RESEARCH_SUPPRESSED_COUNTRIES))
+    # Codes are written into SQL as literals later; only plain alpha-3 codes are accepted.
+    if not all(ALPHA3.match(c) for c in countries):
+        raise ImproperlyConfigured("RESEARCH_SUPPRESSED_COUNTRIES takes alpha-3 codes only.")
+    return {
+        "threshold": settings.RESEARCH_THRESHOLD_K,
+        "rounding_base": settings.RESEARCH_ROUNDING_BASE,
+        "suppressed_countries": countries,
+        "min_population": settings.RESEARCH_MIN_POPULATION,
+    }
+
+
+def _enqueue(extract_id: uuid.UUID) -> None:
+    # Imported here: the tasks module imports this one.
+    from .tasks import extract_build_task
+
+    transaction.on_commit(lambda: extract_build_task.delay(str(extract_id)))
+
+
+@transaction.atomic
+def extract_request(
+    *, actor: User, dimensions: list[str], filters: dict[str, Any], file_format: str
+) -> Extract:
+    """Validate a researcher's request, record it and queue the job that builds it."""
+    _check_researcher(actor)
+    errors: dict[str, list[str]] = {}
+    dimensions = _clean_dimensions(dimensions, errors)
+    cleaned_filters = _clean_filters(filters, errors)
+    if file_format not in Extract.Format.values:
+        errors["file_format"] = [str(FORMAT_UNKNOWN_MESSAGE)]
+    if errors:
+        raise ValidationError(errors)
+    snapshot = mart_current(lock=True)
+    if snapshot is None:
+        raise ApplicationError(str(NO_DATA_MESSAGE), code="no_data")
+    extract = Extract(
+        requested_by=actor,
+        snapshot=snapshot,
+        dimensions=dimensions,
+        filters=cleaned_filters,
+        format=file_format,
+        policy=_policy(),
+    )
+    extract.full_clean()
+    extract.save()
+    audit_record(
+        actor=actor,
+        action=AuditAction.EXTRACT_REQUESTED,
+        obj=extract,
+        detail={
+            "dimensions": dimensions,
+            "filters": cleaned_filters,
+            "format": file_format,
+            "snapshot": snapshot.pk,
+        },
+    )
+    _enqueue(extract.pk)
+    return extract
+
+
+@transaction.atomic
+def extract_retry(*, actor: User, extract_id: Any) -> Extract:
+    """Queue a failed extract again, with a fresh count of attempts."""
+    extract = extract_get(user=actor, extract_id=extract_id, for_update=True)
+    if extract.status != Extract.Status.FAILED:
+        raise ApplicationError(str(RETRY_NOT_FAILED_MESSAGE), code="not_failed")
+    extract.status = Extract.Status.QUEUED
+    extract.attempts = 0
+    extract.progress = 0
+    extract.message = ""
+    extract.lease_expires_at = None
+    extract.finished_at = None
+    extract.save(
+        update_fields=[
+            "status",
+            "attempts",
+            "progress",
+            "message",
+            "lease_expires_at",
+            "finished_at",
+        ]
+    )
+    audit_record(actor=actor, action=AuditAction.EXTRACT_RETRIED, obj=extract)
+    _enqueue(extract.pk)
+    return extract
+
+
+# ---------------------------------------------------------------------------- reads
+
+
+def _parse_id(extract_id: Any) -> uuid.UUID | None:
+    if isinstance(extract_id, uuid.UUID):
+        return extract_id
+    try:
+        return uuid.UUID(str(extract_id))
+    except (TypeError, ValueError, AttributeError):
+        return None
+
+
+def extract_list(*, user) -> QuerySet[Extract]:
+    """The user's own extracts, newest first; nobody else's, and nothing for non-researchers."""
+    if not (user.is_authenticated and user.is_researcher):
+        return Extract.objects.none()
+    return Extract.objects.filter(requested_by=user).select_related("snapshot")
+
+
+def extract_get(*, user, extract_id: Any, for_update: bool = False) -> Extract:
+    """The user's own extract; the same 404 for someone else's and for a missing one."""
+    parsed = _parse_id(extract_id)
+    if parsed is None or not (user.is_authenticated and user.is_researcher):
+        raise Http404
+    queryset = Extract.objects.select_related("snapshot")
+    if for_update:
+        queryset = queryset.select_for_update(of=("self",))
+    extract = queryset.filter(pk=parsed, requested_by=user).first()
+    if extract is None:
+        if Extract.objects.filter(pk=parsed).exists():
+            raise refuse_access(
+                user=user,
+                object_type="research_exports.extract",
+                object_id=str(parsed),
+                mission_id=None,
+            )
+        raise Http404
+    return extract
+
+
+def extract_path(*, extract: Extract) -> Path:
+    return Path(settings.RESEARCH_EXTRACT_DIR) / f"{extract.pk}.zip"
+
+
+def extract_download_name(*, extract: Extract) -> str:
+    return f"harbour-extract-{extract.created_at:%Y%m%d}-{str(extract.pk)[:8]}.zip"
+
+
+@transaction.atomic
+def extract_file_for_download(*, user, extract_id: Any) -> tuple[Path, str]:
+    """The package's path and download name; the download is audited."""
+    extract = extract_get(user=user, extract_id=extract_id)
+    if extract.status == Extract.Status.EXPIRED or (
+        extract.expires_at is not None and extract.expires_at <= timezone.now()
+    ):
+        raise ApplicationError(str(EXPIRED_MESSAGE), code="expired")
+    if extract.status != Extract.Status.SUCCEEDED:
+        raise ApplicationError(str(NOT_READY_MESSAGE), code="not_ready")
+    path = extract_path(extract=extract)
+    if not path.is_file():
+        raise ApplicationError(str(EXPIRED_MESSAGE), code="expired")
+    audit_record(
+        actor=user,
+        action=AuditAction.EXTRACT_DOWNLOADED,
+        obj=extract,
+        detail={"sha256": extract.file_sha256},
+    )
+    return path, extract_download_name(extract=extract)
+
+
+# ---------------------------------------------------------------------------- aggregation
+
+
+def _mart_source(policy: dict[str, Any]) -> str:
+    """The mart's columns, with suppressed countries merged into Other before any grouping."""
+    table = MartRow._meta.db_table
+    countries = policy.get("suppressed_countries") or []
+    if not countries:
+        return table
+    # Validated as alpha-3 when the request was stored (_policy), so safe as literals.
+    listed = ", ".join(f"'{c}'" for c in countries if ALPHA3.match(c))
+    merged = ", ".join(
+        f"CASE WHEN {col} IN ({listed}) THEN '{OTHER_COUNTRY}' ELSE {col} END AS {col}"
+        for col in COUNTRY_COLUMNS
+    )
+    kept = ", ".join(
+        f.column
+        for f in MartRow._meta.concrete_fields
+        if f.column not in COUNTRY_COLUMNS and f.column != "id"
+    )
+    return f"(SELECT id, {kept}, {merged} FROM {table})"  # noqa: S608 - our names only
+
+
+def _where(*, snapshot_id: int, filters: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    clauses = ["m.snapshot_id = %(snapshot)s"]
+    params: dict[str, Any] = {"snapshot": snapshot_id}
+    if filters.get("year_from") is not None:
+        clauses.append("m.year_of_registration >= %(year_from)s")
+        params["year_from"] = filters["year_from"]
+    if filters.get("year_to") is not None:
+        clauses.append("m.year_of_registration <= %(year_to)s")
+        params["year_to"] = filters["year_to"]
+    if filters.get("citizenship"):
+        clauses.append("m.citizenship = ANY(%(citizenship)s)")
+        params["citizenship"] = list(filters["citizenship"])
+    if filters.get("country_of_exploitation"):
+        clauses.append("m.country_of_exploitation = ANY(%(country_of_exploitation)s)")
+        params["country_of_exploitation"] = list(filters["country_of_exploitation"])
+    if filters.get("exploitation_type"):
+        clauses.append("m.exploitation_types @> ARRAY[%(exploitation_type)s]::varchar[]")
+        params["exploitation_type"] = filters["exploitation_type"]
+    return " AND ".join(clauses), params
+
+
+def aggregate_sql(
+    *, dimensions: list[str], snapshot_id: int, filters: dict[str, Any], policy: dict[str, Any]
+) -> tuple[str, dict[str, Any]]:
+    """One query for the cells, row totals, column totals and grand total.
+
+    Multi-valued variables are unnested with a LEFT JOIN so a person with no value counts
+    under the missing code; people are counted distinctly, so a person counts once per cell
+    and once per total even when several of their values fall into it.
+    """
+    variables = [VARIABLES[name] for name in dimensions]
+    joins = []
+    selected = []
+    for i, variable in enumerate(variables):
+        if variable.multi_valued:
+            joins.append(f"LEFT JOIN LATERAL unnest(m.{variable.column}) AS u{i}(v) ON true")
+            selected.append(f"COALESCE(u{i}.v, '{MISSING}') AS d{i}")
+        else:
+            selected.append(f"COALESCE({variable.column}, '{MISSING}') AS d{i}")
+    where, params = _where(snapshot_id=snapshot_id, filters=filters)
+    names = [f"d{i}" for i in range(len(variables))]
+    sets = [f"({', '.join(names)})"]
+    if len(names) > 1:
+        sets += [f"({', '.join(names[:-1])})", f"({names[-1]})"]
+    sets.append("()")
+    base = (
+        f"SELECT m.id, {', '.join(selected)} "  # noqa: S608 - our names only
+        f"FROM {_mart_source(policy)} m {' '.join(joins)} WHERE {where}"
+    )
+    columns = ", ".join(names)
+    grouping = f"GROUP BY GROUPING SETS ({', '.join(sets)}) LIMIT %(limit)s"
+    if any(v.multi_valued for v in variables):
+        sql = (
+            f"WITH base AS ({base}) SELECT {columns}, GROUPING({columns}) AS grp, "  # noqa: S608
+            f"COUNT(DISTINCT id) FROM base {grouping}"
+        )
+    else:
+        # Every person is exactly one row and so in exactly one cell: the totals are exact
+        # sums of the cells. One pass over the mart counts the cells; the totals are then
+        # added up from those few rows, still in SQL, instead of hashing every mart row
+        # once per grouping set.
+        sql = (
+            f"WITH base AS ({base}), "  # noqa: S608 - our names only
+            f"cells AS (SELECT {columns}, COUNT(*) AS people FROM base GROUP BY {columns}) "
+            f"SELECT {columns}, GROUPING({columns}) AS grp, SUM(people)::bigint "
+            f"FROM cells {grouping}"
+        )
+    # Every cell, row total and column total is a row: at most 3 per cell plus the grand.
+    params["limit"] = 3 * MAX_CELLS + 2
+    return sql, params
+
+
+def aggregate(
+    *, dimensions: list[str], snapshot_id: int, filters: dict[str, Any], policy: dict[str, Any]
+) -> disclosure.Table:
+    """The exact counts, as a disclosure table. Raises ExtractRefused for unsafe requests."""
+    sql, params = aggregate_sql(
+        dimensions=dimensions, snapshot_id=snapshot_id, filters=filters, policy=policy
+    )
+    n = len(dimensions)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    if len(rows) >= params["limit"]:
+        raise ExtractRefused(str(TOO_MANY_CELLS_MESSAGE) % {"maximum": MAX_CELLS})
+    # GROUPING() sets bit (n-1-i) when dimension i is aggregated over.
+    full, row_total, column_total = 0, 1, (1 << n) - 2
+    cells: dict[tuple[str, ...], int] = {}
+    row_totals: dict[tuple[str, ...], int] = {}
+    column_totals: dict[tuple[str, ...], int] = {}
+    grand = 0
+    for *values, grp, count in rows:
+        if grp == full:
+            cells[tuple(values)] = count
+        elif grp == (1 << n) - 1:
+            grand = count
+        elif grp == row_total:
+            row_totals[tuple(values[:-1])] = count
+        elif grp == column_total:
+            column_totals[tuple(values[-1:])] = count
+    if len(cells) > MAX_CELLS:
+        raise ExtractRefused(str(TOO_MANY_CELLS_MESSAGE) % {"maximum": MAX_CELLS})
+    if grand < policy["min_population"]:
+        raise ExtractRefused(
+            str(POPULATION_TOO_SMALL_MESSAGE) % {"minimum": policy["min_population"]}
+        )
+    variables = [VARIABLES[name] for name in dimensions]
+    return disclosure.Table(
+        dimensions=tuple(dimensions),
+        cells=cells,
+        row_totals=row_totals if n > 1 else {},
+        column_totals=column_totals if n > 1 else {},
+        grand_total=grand,
+        rows_additive=not variables[-1].multi_valued,
+        columns_additive=not any(v.multi_valued for v in variables[:-1]),
+        grand_additive=not any(v.multi_valued for v in variables),
+    )
+
+
+def _result_json(result: disclosure.Result) -> dict[str, Any]:
+    return {
+        "dimensions": list(result.dimensions),
+        "rows": [{"values": list(k), "count": v} for k, v in result.cells.items()],
+        "row_totals": [{"values": list(k), "count": v} for k, v in result.row_totals.items()],
+        "column_totals": [{"values": list(k), "count": v} for k, v in result.column_totals.items()],
+        "grand_total": result.grand_total,
+    }
+
+
+def _report_json(extract: Extract, result: disclosure.Result) -> dict[str, Any]:
+    """What was done to the table. Never an unprotected count."""
+    return {
+        "extract": str(extract.pk),
+        "snapshot": extract.snapshot_id,
+        "snapshot_created_at": extract.snapshot.created_at.isoformat(),
+        "generated_at": timezone.now().isoformat(),
+        "dimensions": list(extract.dimensions),
+        "filters": extract.filters,
+        "policy": extract.policy,
+        "cells": len(result.cells),
+        "cells_suppressed_threshold": result.primary_cells,
+        "cells_suppressed_complementary": result.complementary_cells,
+        "totals_suppressed_threshold": result.primary_totals,
+        "totals_suppressed_complementary": result.complementary_totals,
+        "rounding_base": result.policy.rounding_base,
+    }
+
+
+# ---------------------------------------------------------------------------- the job
+
+
+def _lease_until() -> datetime.datetime:
+    return timezone.now() + datetime.timedelta(seconds=settings.RESEARCH_EXTRACT_LEASE_SECONDS)
+
+
+def _claim(extract_id: uuid.UUID) -> int | None:
+    """Take the job if nobody live holds it; the attempt number claimed, or None."""
+    now = timezone.now()
+    claimable = Q(status=Extract.Status.QUEUED) | Q(
+        status=Extract.Status.RUNNING, lease_expires_at__lt=now
+    )
+    claimed = (
+        Extract.objects.filter(claimable, pk=extract_id)
+        .filter(attempts__lt=settings.RESEARCH_EXTRACT_MAX_ATTEMPTS)
+        .update(
+            status=Extract.Status.RUNNING,
+            attempts=F("attempts") + 1,
+            lease_expires_at=_lease_until(),
+            started_at=now,
+            progress=PROGRESS_CLAIMED,
+            message="",
+        )
+    )
+    if not claimed:
+        return None
+    return Extract.objects.filter(pk=extract_id).values_list("attempts", flat=True).get()
+
+
+def _held(extract_id: uuid.UUID, attempt: int) -> QuerySet[Extract]:
+    """The job's row, only while this attempt still holds it."""
+    return Extract.objects.filter(pk=extract_id, status=Extract.Status.RUNNING, attempts=attempt)
+
+
+class LeaseLost(Exception):
+    """Another worker took the job over; this attempt stops without touching the row."""
+
+
+def _progress(extract_id: uuid.UUID, attempt: int, percent: int) -> None:
+    if not _held(extract_id, attempt).update(progress=percent, lease_expires_at=_lease_until()):
+        raise LeaseLost
+
+
+def _write_package(extract: Extract, result: dict[str, Any], report: dict[str, Any]) -> Path:
+    directory = Path(settings.RESEARCH_EXTRACT_DIR)
+    directory.mkdir(parents=True, exist_ok=True)
+    handle, name = tempfile.mkstemp(prefix=f".{extract.pk}.", suffix=".part", dir=directory)
+    os.close(handle)
+    temporary = Path(name)
+    try:
+        writers.write_package(
+            path=temporary, file_format=extract.format, result=result, report=report
+        )
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    return temporary
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1024 * 1024), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _fail(extract_id: uuid.UUID, attempt: int, message: str) -> None:
+    with transaction.atomic():
+        extract = _held(extract_id, attempt).select_for_update().first()
+        if extract is None:
+            return
+        extract.status = Extract.Status.FAILED
+        extract.message = message
+        extract.lease_expires_at = None
+        extract.finished_at = timezone.now()
+        extract.save(update_fields=["status", "message", "lease_expires_at", "finished_at"])
+        audit_record(
+            actor=extract.requested_by,
+            action=AuditAction.EXTRACT_FAILED,
+            obj=extract,
+            detail={"attempts": extract.attempts},
+        )
+
+
+def _finish(
+    extract_id: uuid.UUID,
+    attempt: int,
+    temporary: Path,
+    result: dict[str, Any],
+    report: dict[str, Any],
+) -> bool:
+    """Publish the file and the row together; False when this attempt lost the job."""
+    with transaction.atomic():
+        # The row lock serialises a late worker behind the one that owns the job, so the
+        # file on disk is always the one whose checksum the row records.
+        extract = _held(extract_id, attempt).select_for_update().first()
+        if extract is None:
+            return False
+        final = extract_path(extract=extract)
+        size = temporary.stat().st_size
+        digest = _sha256(temporary)
+        os.replace(temporary, final)
+        now = timezone.now()
+        extract.status = Extract.Status.SUCCEEDED
+        extract.progress = PROGRESS_DONE
+        extract.lease_expires_at = None
+        extract.finished_at = now
+        extract.expires_at = now + datetime.timedelta(days=settings.RESEARCH_EXTRACT_RETENTION_DAYS)
+        extract.result = result
+        extract.report = report
+        extract.file_name = final.name
+        extract.file_size = size
+        extract.file_sha256 = digest
+        extract.message = ""
+        extract.save()
+        audit_record(
+            actor=extract.requested_by,
+            action=AuditAction.EXTRACT_COMPLETED,
+            obj=extract,
+            detail={"attempts": attempt, "sha256": digest},
+        )
+    return True
+
+
+def _requeue_or_fail(extract_id: uuid.UUID, attempt: int) -> bool:
+    """After a failed attempt: True when the job went back to the queue."""
+    if attempt >= settings.RESEARCH_EXTRACT_MAX_ATTEMPTS:
+        _fail(extract_id, attempt, str(BUILD_FAILED_MESSAGE) % {"attempts": attempt})
+        return False
+    return bool(
+        _held(extract_id, attempt).update(
+            status=Extract.Status.QUEUED, lease_expires_at=None, progress=0
+        )
+    )
+
+
+def extract_build(*, extract_id: Any) -> None:
+    """Build one extract. Safe to call twice, concurrently, or after a worker died.
+
+    Raises ExtractAttemptFailed when an attempt failed and the job was queued again, so the
+    task can retry it; a refused request (population too small) fails at once.
+    """
+    parsed = _parse_id(extract_id)
+    if parsed is None:
+        return
+    attempt = _claim(parsed)
+    if attempt is None:
+        return
+    started = time.monotonic()
+    temporary: Path | None = None
+    try:
+        extract = Extract.objects.select_related("snapshot").get(pk=parsed)
+        table = aggregate(
+            dimensions=list(extract.dimensions),
+            snapshot_id=extract.snapshot_id,
+            filters=extract.filters,
+            policy=extract.policy,
+        )
+        _progress(parsed, attempt, PROGRESS_AGGREGATED)
+        protected = disclosure.protect(
+            table,
+            disclosure.Policy(
+                threshold=extract.policy["threshold"],
+                rounding_base=extract.policy["rounding_base"],
+            ),
+        )
+        _progress(parsed, attempt, PROGRESS_PROTECTED)
+        result = _result_json(protected)
+        report = _report_json(extract, protected)
+        temporary = _write_package(extract, result, report)
+        if not _finish(parsed, attempt, temporary, result, report):
+            temporary.unlink(missing_ok=True)
+    except LeaseLost:
+        return
+    except ExtractRefused as exc:
+        _fail(parsed, attempt, exc.message)
+    except Exception as exc:
+        if temporary is not None:
+            temporary.unlink(missing_ok=True)
+        # The class name only: a database error's text can quote the values it choked on.
+        logger.warning(
+            "Extract %s attempt %d failed after %.1fs: %s",
+            parsed,
+            attempt,
+            time.monotonic() - started,
+            type(exc).__name__,
+        )
+        if _requeue_or_fail(parsed, attempt):
+            raise ExtractAttemptFailed(str(parsed)) from None
+
+
+# ---------------------------------------------------------------------------- housekeeping
+
+
+def extract_sweep() -> int:
+    """Requeue jobs whose worker died (lease expired), fail those out of attempts.
+
+    Jobs queued for longer than a lease are enqueued again too, in case their message was
+    lost; a duplicate delivery is harmless since only one worker can claim a job.
+    """
+    now = timezone.now()
+    lease = datetime.timedelta(seconds=settings.RESEARCH_EXTRACT_LEASE_SECONDS)
+    max_attempts = settings.RESEARCH_EXTRACT_MAX_ATTEMPTS
+    touched = 0
+    stale = Extract.objects.filter(status=Extract.Status.RUNNING, lease_expires_at__lt=now)
+    for extract_id, attempt in stale.values_list("pk", "attempts"):
+        if attempt >= max_attempts:
+            _fail(extract_id, attempt, str(BUILD_FAILED_MESSAGE) % {"attempts": attempt})
+            touched += 1
+            continue
+        with transaction.atomic():
+            if (
+                _held(extract_id, attempt)
+                .filter(lease_expires_at__lt=now)
+                .update(status=Extract.Status.QUEUED, lease_expires_at=None, progress=0)
+            ):
+                _enqueue(extract_id)
+                touched += 1
+    waiting = Extract.objects.filter(status=Extract.Status.QUEUED, created_at__lt=now - lease)
+    for extract_id in waiting.values_list("pk", flat=True):
+        with transaction.atomic():
+            _enqueue(extract_id)
+        touched += 1
+    return touched
+
+
+def extract_expire() -> int:
+    """Delete files past their retention, and temporary files that no live attempt owns."""
+    now = timezone.now()
+    expired = 0
+    for extract in Extract.objects.filter(status=Extract.Status.SUCCEEDED, expires_at__lte=now):
+        with transaction.atomic():
+            updated = Extract.objects.filter(pk=extract.pk, status=Extract.Status.SUCCEEDED).update(
+                status=Extract.Status.EXPIRED
+            )
+            if updated:
+                extract_path(extract=extract).unlink(missing_ok=True)
+                expired += 1
+    directory = Path(settings.RESEARCH_EXTRACT_DIR)
+    if directory.is_dir():
+        cutoff = time.time() - settings.RESEARCH_EXTRACT_LEASE_SECONDS
+        for part in directory.glob(".*.part"):
+            if part.stat().st_mtime < cutoff:
+                part.unlink(missing_ok=True)
+    return expired

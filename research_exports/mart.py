@@ -1,0 +1,265 @@
+"""Building the research mart: one de-identified row per consenting, approved case.
+
+The rows are computed inside PostgreSQL by one ``INSERT … SELECT`` into a new snapshot, so no
+case record is ever loaded into Python. Every generalisation (bands, CTDC gender, merged means
+of control) comes from ``variables``; the SELECT reads only coded columns, never identity or
+free text, and keeps no date finer than a year.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+
+from django.db import connection, transaction
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from cases.audit import audit_record
+from cases.models import AuditAction
+from cases.vocabularies import TraffickingEventType
+from config.errors import ApplicationError
+from screening.models import Screening
+from screening.services import MINOR_AGE
+
+from .models import Extract, MartSnapshot
+from .variables import AGE_BANDS, CTDC_GENDER, MEANS_GROUPS, MISSING, MONTH_BANDS
+
+NOT_ADMINISTRATOR_MESSAGE = "Only a central administrator can rebuild the research mart."
+
+# Key of the transaction-level advisory lock that lets only one rebuild run at a time.
+MART_LOCK_KEY = 0x4D415254
+
+MART_COLUMNS = (
+    "snapshot_id",
+    "year_of_registration",
+    "mission_country",
+    "gender",
+    "age_broad",
+    "minor_at_registration",
+    "citizenship",
+    "country_of_exploitation",
+    "route_origin",
+    "route_destination",
+    "traffick_months",
+    "exploitation_types",
+    "labour_industries",
+    "sexual_exploitation_types",
+    "means_of_control",
+    "recruiter_relation",
+    "trafficking_status",
+)
+
+
+SNAPSHOT_RESULT_FIELDS = ["status", "is_current", "row_count", "completed_at", "build_seconds"]
+
+
+def _band_case(expression: str, bands: Sequence[tuple[str, int, int | None]]) -> tuple[str, list]:
+    """A CASE mapping a number to its band label; no number (NULL) gives MISSING."""
+    whens: list[str] = []
+    params: list = []
+    for label, low, high in bands:
+        if high is None:
+            whens.append(f"WHEN {expression} >= %s THEN %s")
+            params += [low, label]
+        else:
+            whens.append(f"WHEN {expression} BETWEEN %s AND %s THEN %s")
+            params += [low, high, label]
+    return "CASE " + " ".join(whens) + " ELSE %s END", [*params, MISSING]
+
+
+def _map_case(expression: str, mapping: dict[str, str]) -> tuple[str, list]:
+    """A CASE mapping codes to labels; unmapped codes give MISSING."""
+    whens: list[str] = []
+    params: list = []
+    for code, label in mapping.items():
+        whens.append("WHEN %s THEN %s")
+        params += [code, label]
+    return f"CASE {expression} " + " ".join(whens) + " ELSE %s END", [*params, MISSING]
+
+
+def _groups_array(expression: str, groups: dict[str, str]) -> tuple[str, list]:
+    """An array of the groups (in name order) whose codes occur in an array of codes.
+
+    Each group appears once however many of its codes occur; codes of no group are
+    dropped. One overlap test per group is far cheaper than unnesting every row.
+    """
+    elements: list[str] = []
+    params: list = []
+    for name in sorted(set(groups.values())):
+        elements.append(f"CASE WHEN {expression}::text[] && %s::text[] THEN %s END")
+        params += [[code for code, group in groups.items() if group == name], name]
+    return "array_remove(ARRAY[" + ", ".join(elements) + "]::text[], NULL)", params
+
+
+def mart_insert_sql(*, snapshot_id: int) -> tuple[str, list]:
+    """The INSERT … SELECT that fills one snapshot, with its parameters."""
+    age = "COALESCE(s.age_at_registration, p.age_at_registration)"
+    gender_sql, gender_params = _map_case("s.gender", CTDC_GENDER)
+    age_sql, age_params = _band_case(age, AGE_BANDS)
+    months_sql, months_params = _band_case("s.exploitation_months", MONTH_BANDS)
+    means_sql, means_params = _groups_array("s.means_of_control", MEANS_GROUPS)
+    columns = ", ".join(MART_COLUMNS)
+    sql = f"""
+        WITH current_screening AS (
+            SELECT DISTINCT ON (case_id) id, consent_research, consent_interview
+            FROM screening_screening
+            WHERE status = %s
+            ORDER BY case_id, reviewed_at DESC NULLS LAST, created_at DESC
+        ),
+        route AS (
+            SELECT
+                screening_id,
+                (array_agg(country ORDER BY position))[1] AS origin,
+                (array_agg(country ORDER BY position DESC)
+                    FILTER (WHERE event_type = %s))[1] AS destination
+            FROM screening_traffickingevent
+            GROUP BY screening_id
+        )
+        INSERT INTO research_exports_martrow ({columns})
+        SELECT
+            %s,
+            EXTRACT(YEAR FROM c.registered_on)::int,
+            m.country,
+            {gender_sql},
+            {age_sql},
+            COALESCE(s.minor_at_registration, p.age_at_registration < %s),
+            COALESCE((SELECT min(code) FROM unnest(s.citizenships) AS code), %s),
+            COALESCE(s.exploitation_countries[1], %s),
+            COALESCE(route.origin, s.recruitment_country),
+            COALESCE(route.destination, s.exploitation_countries[1], %s),
+            {months_sql},
+            s.exploitation_types,
+            s.labour_industries,
+            s.sexual_exploitation_types,
+            {means_sql},
+            s.recruiter_relation,
+            s.trafficking_status
+        FROM current_screening cur
+        JOIN screening_screening s ON s.id = cur.id
+        JOIN cases_case c ON c.id = s.case_id
+        JOIN cases_person p ON p.id = c.person_id
+        JOIN accounts_mission m ON m.id = c.mission_id
+        LEFT JOIN route ON route.screening_id = s.id
+        WHERE cur.consent_research IS TRUE AND cur.consent_interview IS TRUE
+    """  # noqa: S608 - fragments are built here from constants; every value is a parameter
+    params = [
+        Screening.Status.APPROVED.value,
+        TraffickingEventType.Exploitation.value,
+        snapshot_id,
+        *gender_params,
+        *age_params,
+        MINOR_AGE,
+        MISSING,
+        MISSING,
+        MISSING,
+        *months_params,
+        *means_params,
+    ]
+    return sql, params
+
+
+def _mart_fill(*, snapshot: MartSnapshot) -> int:
+    sql, params = mart_insert_sql(snapshot_id=snapshot.pk)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount
+
+
+def _mart_lock() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [MART_LOCK_KEY])
+        return cursor.fetchone()[0]
+
+
+def _mart_switch(*, snapshot: MartSnapshot) -> None:
+    # The old snapshot stops being current first: the partial unique index allows one.
+    MartSnapshot.objects.filter(is_current=True).exclude(pk=snapshot.pk).update(is_current=False)
+    snapshot.status = MartSnapshot.Status.READY
+    snapshot.is_current = True
+    snapshot.save(update_fields=SNAPSHOT_RESULT_FIELDS)
+
+
+def mart_rebuild(*, actor: User | None = None, source: MartSnapshot.Source) -> MartSnapshot | None:
+    """Build a new snapshot of the mart and make it current; prune unreferenced old ones.
+
+    Everything runs in one transaction holding an advisory lock, so a snapshot is never seen
+    half-built and two rebuilds never overlap: a rebuild that finds another one running
+    returns the current snapshot (None before the first build). If the build fails, the new
+    snapshot is kept as failed, the previous one stays current, and the error is re-raised.
+    """
+    started = time.monotonic()
+    failure: Exception | None = None
+    with transaction.atomic():
+        if not _mart_lock():
+            return mart_current()
+        snapshot = MartSnapshot.objects.create(source=source, requested_by=actor)
+        try:
+            with transaction.atomic():
+                snapshot.row_count = _mart_fill(snapshot=snapshot)
+                snapshot.completed_at = timezone.now()
+                snapshot.build_seconds = time.monotonic() - started
+                _mart_switch(snapshot=snapshot)
+                audit_record(
+                    actor=actor,
+                    action=AuditAction.MART_REBUILT,
+                    obj=snapshot,
+                    detail={"source": str(source), "row_count": snapshot.row_count},
+                )
+        # Whatever went wrong, the savepoint is gone and the failure is recorded and re-raised.
+        except Exception as exc:
+            failure = exc
+            snapshot.status = MartSnapshot.Status.FAILED
+            snapshot.is_current = False
+            snapshot.row_count = 0
+            snapshot.completed_at = timezone.now()
+            snapshot.build_seconds = time.monotonic() - started
+            snapshot.save(update_fields=SNAPSHOT_RESULT_FIELDS)
+        else:
+            mart_prune()
+    if failure is not None:
+        raise failure
+    return snapshot
+
+
+@transaction.atomic
+def mart_prune() -> int:
+    """Delete every snapshot that is not current and that no extract reads; return how many."""
+    # A snapshot an extract is being attached to right now is locked by that insert: skip it.
+    stale = (
+        MartSnapshot.objects.select_for_update(skip_locked=True)
+        .filter(is_current=False)
+        .exclude(Exists(Extract.objects.filter(snapshot=OuterRef("pk"))))
+    )
+    stale_ids = list(stale.values_list("pk", flat=True))
+    if not stale_ids:
+        return 0
+    # The rows go with their snapshot in one DELETE … WHERE snapshot_id IN (Django's fast
+    # delete: MartRow has no signals and nothing refers to it), never row by row.
+    deleted, _counts = MartSnapshot.objects.filter(pk__in=stale_ids).delete()
+    return deleted
+
+
+def mart_rebuild_request(*, actor: User) -> None:
+    """A central administrator asks for a rebuild now; it runs on a worker after commit."""
+    if not actor.sees_all_missions:
+        raise ApplicationError(_(NOT_ADMINISTRATOR_MESSAGE), code="not_administrator")
+    # Imported here: the task module imports this one.
+    from .tasks import mart_rebuild_task
+
+    actor_id = actor.pk
+    transaction.on_commit(lambda: mart_rebuild_task.delay(actor_id=actor_id))
+
+
+def mart_current(*, lock: bool = False) -> MartSnapshot | None:
+    """The snapshot extracts requested now should read, or None before the first build.
+
+    ``lock`` (inside a transaction) holds the row until commit, so a concurrent rebuild's
+    prune skips it while an extract is being attached to it.
+    """
+    snapshots = MartSnapshot.objects.filter(is_current=True, status=MartSnapshot.Status.READY)
+    if lock:
+        snapshots = snapshots.select_for_update()
+    return snapshots.first()

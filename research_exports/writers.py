@@ -1,0 +1,308 @@
+"""Extract packages: the table (CSV, XLSX or JSON), a data dictionary and a disclosure report,
+in one .zip.
+
+The table is in long form, one line per published figure:
+
+    row_type, <one column per dimension>, count, suppressed
+
+``row_type`` is ``cell``, ``row_total`` (over the last dimension), ``column_total`` (over the
+other dimensions) or ``grand_total``. In a total, the dimensions it adds up over hold
+``(all)``. A value that was not recorded is ``(missing)``. A suppressed figure has an empty
+``count`` and ``suppressed`` = 1; otherwise ``suppressed`` = 0. Combinations that are not
+listed have no people. In JSON, a suppressed count is ``null`` and a missing value is ``""``.
+
+Text cells that a spreadsheet would read as a formula (starting with = + - @, a tab or a
+carriage return) are prefixed with a single quote in CSV and XLSX.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import tempfile
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from django.utils.translation import gettext as _
+from openpyxl import Workbook
+
+from cases.vocabularies import (
+    ExploitationType,
+    LabourIndustry,
+    MeansOfControl,
+    SexualExploitationType,
+    TraffickingStatus,
+    country_names,
+)
+from screening.models import RecruiterRelation
+
+from .variables import AGE_BANDS, MEANS_GROUPS, MISSING, MONTH_BANDS, VARIABLES
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+ALL_MARKER = "(all)"
+MISSING_MARKER = "(missing)"
+OTHER_COUNTRY = "OTHER"
+TABLE_NAME = "extract"
+COUNTRY_VARIABLES = ("missionCountry", "citizenship", "CountryOfExploitation")
+ROW_TYPES = ("cell", "row_total", "column_total", "grand_total")
+
+
+def neutralise(value: Any) -> Any:
+    """A text a spreadsheet would evaluate, made inert; anything else unchanged."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+# ---------------------------------------------------------------------------- codes
+
+
+def _country_label(code: str) -> str:
+    if code == OTHER_COUNTRY:
+        return _("Other (countries merged for disclosure control, and any not listed)")
+    return country_names().get(code, code)
+
+
+def _band_labels(bands, unit: str) -> dict[str, str]:
+    labels = {}
+    for code, low, high in bands:
+        if high is None:
+            labels[code] = _("%(low)d %(unit)s or more") % {"low": low, "unit": unit}
+        else:
+            labels[code] = _("%(low)d to %(high)d %(unit)s") % {
+                "low": low,
+                "high": high,
+                "unit": unit,
+            }
+    return labels
+
+
+def _means_labels() -> dict[str, str]:
+    labels = dict(MeansOfControl.choices)
+    groups: dict[str, list[str]] = {}
+    for code, group in MEANS_GROUPS.items():
+        groups.setdefault(group, []).append(str(labels.get(code, code)))
+    return {group: "; ".join(members) for group, members in groups.items()}
+
+
+def code_label(variable: str, code: str) -> str:
+    """What one code of a variable means, in the active language."""
+    if code == MISSING:
+        return _("Not recorded")
+    if variable in COUNTRY_VARIABLES:
+        return _country_label(code)
+    if variable == "route":
+        origin, _sep, destination = code.partition(">")
+        return _("%(origin)s to %(destination)s") % {
+            "origin": _country_label(origin),
+            "destination": _country_label(destination),
+        }
+    vocabularies: dict[str, dict[str, Any]] = {
+        "ageBroad": _band_labels(AGE_BANDS, _("years")),
+        "traffickMonths": _band_labels(MONTH_BANDS, _("months")),
+        "majorityStatus": {"Minor": _("Under 18"), "Adult": _("18 or older")},
+        "typeOfExploitation": dict(ExploitationType.choices),
+        "typeOfLabour": dict(LabourIndustry.choices),
+        "typeOfSex": dict(SexualExploitationType.choices),
+        "meansOfControl": _means_labels(),
+        "recruiterRelation": dict(RecruiterRelation.choices),
+        "traffickingStatus": dict(TraffickingStatus.choices),
+    }
+    return str(vocabularies.get(variable, {}).get(code, code))
+
+
+def data_dictionary(result: dict[str, Any]) -> list[dict[str, str]]:
+    """Every column of the table, and every code that appears in it, explained."""
+    entries = [
+        {
+            "column": "row_type",
+            "code": "",
+            "label": _("Kind of figure"),
+            "description": _(
+                "cell: people with this combination of values; row_total: over the last "
+                "variable; column_total: over the other variables; grand_total: everyone."
+            ),
+            "ctdc_name": "",
+        }
+    ]
+    for index, name in enumerate(result["dimensions"]):
+        variable = VARIABLES[name]
+        description = str(variable.description)
+        if variable.multi_valued:
+            description += " " + _(
+                "A person with several values counts once under each; totals count each "
+                "person once, so they are not the sums of their cells."
+            )
+        entries.append(
+            {
+                "column": name,
+                "code": "",
+                "label": str(variable.label),
+                "description": description,
+                "ctdc_name": variable.ctdc_name,
+            }
+        )
+        codes = {row["values"][index] for row in result["rows"]}
+        codes_in_order = sorted(codes - {MISSING}) + ([MISSING] if MISSING in codes else [])
+        for code in codes_in_order:
+            entries.append(
+                {
+                    "column": name,
+                    "code": MISSING_MARKER if code == MISSING else code,
+                    "label": code_label(name, code),
+                    "description": "",
+                    "ctdc_name": "",
+                }
+            )
+        entries.append(
+            {
+                "column": name,
+                "code": ALL_MARKER,
+                "label": _("All values (in a total)"),
+                "description": "",
+                "ctdc_name": "",
+            }
+        )
+    entries += [
+        {
+            "column": "count",
+            "code": "",
+            "label": _("Number of people"),
+            "description": _(
+                "People counted once each, after disclosure control: every published count is "
+                "0 or at least the threshold, and rounded as the disclosure report says."
+            ),
+            "ctdc_name": "",
+        },
+        {
+            "column": "suppressed",
+            "code": "",
+            "label": _("Suppressed"),
+            "description": _(
+                "1 when the count is withheld (too few people, or it would let a withheld "
+                "count be worked out); the count is then empty. 0 otherwise."
+            ),
+            "ctdc_name": "",
+        },
+    ]
+    return entries
+
+
+# ---------------------------------------------------------------------------- the table
+
+
+def table_lines(result: dict[str, Any]) -> Iterator[list[Any]]:
+    """The header, then one line per published figure, spreadsheet-safe."""
+    dimensions = result["dimensions"]
+    n = len(dimensions)
+    yield ["row_type", *dimensions, "count", "suppressed"]
+
+    def line(row_type: str, values: list[str], count: int | None) -> list[Any]:
+        shown = [MISSING_MARKER if v == MISSING else neutralise(v) for v in values]
+        return [row_type, *shown, count, 1 if count is None else 0]
+
+    for row in result["rows"]:
+        yield line("cell", row["values"], row["count"])
+    for row in result.get("row_totals", []):
+        yield line("row_total", [*row["values"], ALL_MARKER], row["count"])
+    for row in result.get("column_totals", []):
+        yield line("column_total", [ALL_MARKER] * (n - 1) + row["values"], row["count"])
+    yield line("grand_total", [ALL_MARKER] * n, result["grand_total"])
+
+
+def _csv_bytes(lines) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    for row in lines:
+        writer.writerow(["" if v is None else v for v in row])
+    # A byte-order mark so spreadsheet programs read the file as UTF-8.
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def _dictionary_lines(entries: list[dict[str, str]]) -> Iterator[list[str]]:
+    columns = ["column", "code", "label", "description", "ctdc_name"]
+    yield columns
+    for entry in entries:
+        yield [neutralise(entry[c]) for c in columns]
+
+
+def report_text(report: dict[str, Any]) -> str:
+    policy = report.get("policy", {})
+    countries = ", ".join(policy.get("suppressed_countries") or []) or _("none")
+    lines = [
+        _("Disclosure report"),
+        "",
+        _("Extract: %(id)s") % {"id": report.get("extract", "")},
+        _("Research mart snapshot: %(id)s (built %(at)s)")
+        % {"id": report.get("snapshot", ""), "at": report.get("snapshot_created_at", "")},
+        _("Generated: %(at)s") % {"at": report.get("generated_at", "")},
+        _("Variables: %(names)s") % {"names": ", ".join(report.get("dimensions", []))},
+        _("Filters: %(filters)s")
+        % {"filters": json.dumps(report.get("filters") or {}, sort_keys=True)},
+        "",
+        _("Threshold: counts of 1 to %(below)d people are suppressed (k = %(k)d).")
+        % {"below": policy.get("threshold", 0) - 1, "k": policy.get("threshold", 0)},
+        _("Rounding base: %(base)d (1 means no rounding).")
+        % {"base": report.get("rounding_base", 1)},
+        _("Countries merged into Other: %(countries)s.") % {"countries": countries},
+        _("Minimum population of an extract: %(minimum)d people.")
+        % {"minimum": policy.get("min_population", 0)},
+        "",
+        _("Cells in the table: %(n)d.") % {"n": report.get("cells", 0)},
+        _("Cells suppressed by the threshold: %(n)d.")
+        % {"n": report.get("cells_suppressed_threshold", 0)},
+        _("Cells suppressed to protect other cells (complementary suppression): %(n)d.")
+        % {"n": report.get("cells_suppressed_complementary", 0)},
+        _("Totals suppressed by the threshold: %(n)d.")
+        % {"n": report.get("totals_suppressed_threshold", 0)},
+        _("Totals suppressed to protect cells: %(n)d.")
+        % {"n": report.get("totals_suppressed_complementary", 0)},
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _write_xlsx(
+    path: Path, result: dict[str, Any], entries: list[dict[str, str]], report: dict[str, Any]
+) -> None:
+    # Write-only mode streams rows to the file instead of building the sheet in memory.
+    workbook = Workbook(write_only=True)
+    table = workbook.create_sheet(TABLE_NAME)
+    for row in table_lines(result):
+        table.append(row)
+    dictionary = workbook.create_sheet("data_dictionary")
+    for row in _dictionary_lines(entries):
+        dictionary.append(row)
+    notes = workbook.create_sheet("disclosure_report")
+    for text in report_text(report).splitlines():
+        notes.append([neutralise(text)])
+    workbook.save(path)
+
+
+def write_package(
+    *, path: Path, file_format: str, result: dict[str, Any], report: dict[str, Any]
+) -> None:
+    """Write the whole package to ``path`` (the caller renames it into place when done)."""
+    entries = data_dictionary(result)
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as package:
+        if file_format == "csv":
+            package.writestr(f"{TABLE_NAME}.csv", _csv_bytes(table_lines(result)))
+        elif file_format == "xlsx":
+            # openpyxl writes a zip of its own; it goes to a temporary file first.
+            with tempfile.TemporaryDirectory() as directory:
+                workbook = Path(directory) / f"{TABLE_NAME}.xlsx"
+                _write_xlsx(workbook, result, entries, report)
+                package.write(workbook, workbook.name)
+        elif file_format == "json":
+            package.writestr(
+                f"{TABLE_NAME}.json",
+                json.dumps(result, ensure_ascii=False, indent=1, sort_keys=True),
+            )
+        else:
+            raise ValueError(file_format)
+        package.writestr("data_dictionary.csv", _csv_bytes(_dictionary_lines(entries)))
+        package.writestr("data_dictionary.json", json.dumps(entries, ensure_ascii=False, indent=1))
+        package.writestr("disclosure_report.json", json.dumps(report, ensure_ascii=False, indent=1))
+        package.writestr("disclosure_report.txt", report_text(report).encode("utf-8"))
