@@ -12,3 +12,6 @@ urlpatterns = [
     path("api/", include("config.api.urls")),
     path("admin/", admin.site.urls),
 ]
+
+handler404 = "config.error_views.not_found"
+handler500 = "config.error_views.server_error"
