@@ -9,6 +9,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("cases/", include("cases.urls")),
     path("screenings/", include("screening.urls")),
+    path("research/", include("research_exports.urls")),
     path("api/", include("config.api.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -11,6 +11,8 @@ from __future__ import annotations
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from research_exports.extracts import extract_path
+from research_exports.models import Extract
 from screening import services as screening_services
 from tests import factories
 
@@ -38,6 +40,11 @@ API_CASE_SCOPED = _row(200, anonymous=403, other=404, researcher=404)
 API_CASE_SCOPED_POST = _row(405, anonymous=403)
 API_ADMIN_ONLY = _row(404, anonymous=403, central_admin=200, superuser=200)
 API_ADMIN_ONLY_POST = _row(404, anonymous=403, central_admin=405, superuser=405)
+# Research pages exist for researchers only; for everyone else they are not there at all.
+RESEARCH = _row(404, anonymous=LOGIN, researcher=200)
+RESEARCH_POST = _row(404, anonymous=LOGIN, researcher=405)
+API_RESEARCH = _row(404, anonymous=403, researcher=200)
+API_RESEARCH_POST = _row(404, anonymous=403, researcher=405)
 
 # URL name -> (expected GET outcome per role, the kwargs it needs)
 MATRIX: dict[str, tuple[dict, tuple[str, ...]]] = {
@@ -73,6 +80,20 @@ MATRIX: dict[str, tuple[dict, tuple[str, ...]]] = {
     "screening_api:section_save": (API_CASE_SCOPED_POST, ("screening_id", "section")),
     "screening_api:submit": (API_CASE_SCOPED_POST, ("screening_id",)),
     "screening_api:review": (API_ADMIN_ONLY_POST, ("screening_id",)),
+    "research:catalogue": (RESEARCH, ()),
+    "research:extract_list": (RESEARCH, ()),
+    "research:extract_new": (RESEARCH, ()),
+    "research:extract_detail": (RESEARCH, ("extract_id",)),
+    "research:extract_progress": (RESEARCH, ("extract_id",)),
+    "research:extract_retry": (RESEARCH_POST, ("extract_id",)),
+    "research:extract_download": (RESEARCH, ("extract_id",)),
+    "research:mart": (ADMIN_ONLY, ()),
+    "research_api:variables": (API_RESEARCH, ()),
+    "research_api:extract_collection": (API_RESEARCH, ()),
+    "research_api:extract": (API_RESEARCH, ("extract_id",)),
+    "research_api:extract_retry": (API_RESEARCH_POST, ("extract_id",)),
+    "research_api:extract_download": (API_RESEARCH, ("extract_id",)),
+    "research_api:mart": (API_ADMIN_ONLY, ()),
     "api_schema": (_row(200, anonymous=403), ()),
     "api_docs": (SIGNED_IN, ()),
 }
@@ -125,8 +146,32 @@ def test_matrix_has_no_stale_entries():
 
 
 @pytest.fixture
-def world(mission_a, mission_b, caseworker_a, caseworker_b, central_admin, researcher, superuser):
+def world(
+    mission_a,
+    mission_b,
+    caseworker_a,
+    caseworker_b,
+    central_admin,
+    researcher,
+    superuser,
+    settings,
+    tmp_path,
+):
     case = factories.CaseFactory(mission=mission_a, assigned_to=caseworker_a)
+    # The researcher's own extract, ready, with its file, so every research URL can answer 200.
+    settings.RESEARCH_EXTRACT_DIR = tmp_path
+    extract = factories.ExtractFactory(
+        requested_by=researcher,
+        status=Extract.Status.SUCCEEDED,
+        result={
+            "dimensions": ["gender"],
+            "rows": [{"values": ["Woman"], "count": 120}],
+            "row_totals": [],
+            "column_totals": [],
+            "grand_total": 120,
+        },
+    )
+    extract_path(extract=extract).write_bytes(b"PK")
     screening = screening_services.screening_start(actor=caseworker_a, case_id=case.pk)
     membership = caseworker_a.memberships.get()
     return {
@@ -145,6 +190,7 @@ def world(mission_a, mission_b, caseworker_a, caseworker_b, central_admin, resea
             "user_id": caseworker_a.pk,
             "membership_id": membership.pk,
             "mission_id": mission_a.pk,
+            "extract_id": extract.pk,
         },
     }
 

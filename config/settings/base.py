@@ -178,6 +178,9 @@ SPECTACULAR_SETTINGS = {
         "VulnerabilityEnum": "cases.vocabularies.Vulnerability",
         "RecruiterRelationEnum": "screening.models.RecruiterRelation",
         "LabourIndustryEnum": "cases.vocabularies.LabourIndustry",
+        "ExtractStatusEnum": "research_exports.models.Extract.Status",
+        "ExtractFormatEnum": "research_exports.models.Extract.Format",
+        "MartSnapshotStatusEnum": "research_exports.models.MartSnapshot.Status",
     },
 }
 

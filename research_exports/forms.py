@@ -1,0 +1,90 @@
+"""The extract request form. It parses input; the service (``extract_request``) decides."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from cases.vocabularies import ExploitationType, country_choices
+from config.errors import ApplicationError
+
+from .models import Extract
+from .variables import MAX_DIMENSIONS, VARIABLES
+
+FILTER_FIELDS = (
+    "year_from",
+    "year_to",
+    "citizenship",
+    "country_of_exploitation",
+    "exploitation_type",
+)
+YEAR_MIN = 1900
+YEAR_MAX = 2100
+DIMENSIONS_HELP = _("Choose 1 to %(max)d variables to count people by.")
+
+
+def variable_choices() -> list[tuple[str, str]]:
+    return [(name, variable.label) for name, variable in VARIABLES.items()]
+
+
+class ExtractRequestForm(forms.Form):
+    dimensions = forms.MultipleChoiceField(
+        label=_("Dimensions"),
+        choices=variable_choices,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    year_from = forms.IntegerField(
+        label=_("From year"), required=False, min_value=YEAR_MIN, max_value=YEAR_MAX
+    )
+    year_to = forms.IntegerField(
+        label=_("To year"), required=False, min_value=YEAR_MIN, max_value=YEAR_MAX
+    )
+    citizenship = forms.MultipleChoiceField(
+        label=_("Citizenship"),
+        choices=country_choices,
+        required=False,
+        help_text=_("Leave empty for every citizenship."),
+    )
+    country_of_exploitation = forms.MultipleChoiceField(
+        label=_("Country of exploitation"),
+        choices=country_choices,
+        required=False,
+        help_text=_("Leave empty for every country."),
+    )
+    exploitation_type = forms.ChoiceField(
+        label=_("Type of exploitation"),
+        choices=[("", _("Any")), *ExploitationType.choices],
+        required=False,
+    )
+    file_format = forms.ChoiceField(
+        label=_("File format"),
+        choices=Extract.Format.choices,
+        initial=Extract.Format.CSV,
+        widget=forms.RadioSelect,
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Set per form, not at import: the help text is translated for the request's language.
+        self.fields["dimensions"].help_text = DIMENSIONS_HELP % {"max": MAX_DIMENSIONS}
+
+    def filters(self) -> dict[str, Any]:
+        """The chosen filters; an empty one is left out, meaning "no restriction"."""
+        data = self.cleaned_data
+        return {name: data[name] for name in FILTER_FIELDS if data.get(name) not in (None, "", [])}
+
+    def add_service_error(self, exc: ValidationError | ApplicationError) -> None:
+        """The service's refusal, next to the field it names (or above the form)."""
+        if isinstance(exc, ApplicationError):
+            self.add_error(None, exc.message)
+            for field, messages in exc.errors.items():
+                self.add_error(field if field in self.fields else None, messages)
+            return
+        if not hasattr(exc, "error_dict"):
+            self.add_error(None, exc.messages)
+            return
+        for field, messages in exc.message_dict.items():
+            self.add_error(field if field in self.fields else None, messages)

@@ -1,0 +1,16 @@
+from django.urls import path
+
+from . import views
+
+app_name = "research"
+
+urlpatterns = [
+    path("", views.extract_list_view, name="extract_list"),
+    path("variables/", views.catalogue, name="catalogue"),
+    path("extracts/new/", views.extract_new, name="extract_new"),
+    path("extracts/<uuid:extract_id>/", views.extract_detail, name="extract_detail"),
+    path("extracts/<uuid:extract_id>/progress/", views.extract_progress, name="extract_progress"),
+    path("extracts/<uuid:extract_id>/retry/", views.extract_retry_view, name="extract_retry"),
+    path("extracts/<uuid:extract_id>/download/", views.extract_download, name="extract_download"),
+    path("mart/", views.mart_view, name="mart"),
+]

@@ -1,0 +1,201 @@
+"""Researchers' pages: the variable catalogue, extract requests, results, charts and downloads.
+
+Only researchers reach these pages; everyone else gets the 404 of a page that is not there.
+The mart page is the one exception: central administrators see its snapshots (status, size,
+dates; never data) and can ask for a rebuild.
+
+Every number shown comes from ``Extract.result``, the table after disclosure control.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from config.errors import ApplicationError
+
+from .charts import extract_chart
+from .extracts import (
+    extract_file_for_download,
+    extract_get,
+    extract_list,
+    extract_request,
+    extract_retry,
+)
+from .forms import ExtractRequestForm
+from .mart import mart_rebuild_request
+from .models import Extract, MartSnapshot
+from .variables import MAX_DIMENSIONS, VARIABLES
+
+EXTRACTS_PER_PAGE = 20
+SNAPSHOTS_SHOWN = 20
+POLL_SECONDS = 2
+REQUESTED_MESSAGE = _("Extract requested. It is being built; this page shows its progress.")
+RETRIED_MESSAGE = _("Extract queued again.")
+REBUILD_REQUESTED_MESSAGE = _("Rebuild requested. The new snapshot appears here when it is built.")
+IN_PROGRESS = (Extract.Status.QUEUED, Extract.Status.RUNNING)
+
+
+def researcher_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Signed-in researchers; anyone else gets the 404 of a page that is not there.
+
+    Results are aggregate, but still a researcher's own work: no shared cache keeps them.
+    """
+
+    @login_required
+    @never_cache
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_researcher:
+            raise Http404
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def central_admin_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    @login_required
+    @never_cache
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.user.is_researcher or not request.user.sees_all_missions:
+            raise Http404
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def is_partial_request(request: HttpRequest) -> bool:
+    return (
+        request.headers.get("HX-Request") == "true"
+        and request.headers.get("HX-History-Restore-Request") != "true"
+    )
+
+
+def _dimension_labels(extract: Extract) -> list[str]:
+    return [
+        str(VARIABLES[name].label) if name in VARIABLES else name for name in extract.dimensions
+    ]
+
+
+@researcher_required
+@require_GET
+def catalogue(request: HttpRequest) -> HttpResponse:
+    context = {"variables": VARIABLES.values(), "max_dimensions": MAX_DIMENSIONS}
+    return render(request, "research/catalogue.html", context)
+
+
+@researcher_required
+@require_GET
+def extract_list_view(request: HttpRequest) -> HttpResponse:
+    page = Paginator(extract_list(user=request.user), EXTRACTS_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    context = {"page_obj": page, "poll_seconds": POLL_SECONDS, "in_progress": IN_PROGRESS}
+    return render(request, "research/extract_list.html", context)
+
+
+@researcher_required
+@require_http_methods(["GET", "POST"])
+def extract_new(request: HttpRequest) -> HttpResponse:
+    form = ExtractRequestForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            extract = extract_request(
+                actor=request.user,
+                dimensions=form.cleaned_data["dimensions"],
+                filters=form.filters(),
+                file_format=form.cleaned_data["file_format"],
+            )
+        except (ValidationError, ApplicationError) as exc:
+            form.add_service_error(exc)
+        else:
+            messages.success(request, REQUESTED_MESSAGE)
+            return redirect("research:extract_detail", extract_id=extract.pk)
+    return render(request, "research/extract_form.html", {"form": form})
+
+
+@researcher_required
+@require_GET
+def extract_detail(request: HttpRequest, extract_id) -> HttpResponse:
+    extract = extract_get(user=request.user, extract_id=extract_id)
+    labels = _dimension_labels(extract)
+    context = {
+        "extract": extract,
+        "dimension_labels": labels,
+        # Row totals add up the last dimension; column totals add up the others.
+        "row_totals_by": ", ".join(labels[:-1]),
+        "column_totals_by": labels[-1],
+        "poll_seconds": POLL_SECONDS,
+        "in_progress": IN_PROGRESS,
+    }
+    if extract.status == Extract.Status.SUCCEEDED:
+        context["chart"] = extract_chart(extract.result)
+    return render(request, "research/extract_detail.html", context)
+
+
+@researcher_required
+@require_GET
+def extract_progress(request: HttpRequest, extract_id) -> HttpResponse:
+    """The status fragment polled by htmx; without htmx it is a small page of its own."""
+    extract = extract_get(user=request.user, extract_id=extract_id)
+    context = {"extract": extract, "poll_seconds": POLL_SECONDS, "in_progress": IN_PROGRESS}
+    template = (
+        "research/_progress.html" if is_partial_request(request) else "research/progress.html"
+    )
+    response = render(request, template, context)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+@researcher_required
+@require_POST
+def extract_retry_view(request: HttpRequest, extract_id) -> HttpResponse:
+    try:
+        extract_retry(actor=request.user, extract_id=extract_id)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, RETRIED_MESSAGE)
+    return redirect("research:extract_detail", extract_id=extract_id)
+
+
+@researcher_required
+@require_GET
+def extract_download(request: HttpRequest, extract_id) -> HttpResponse:
+    try:
+        path, filename = extract_file_for_download(user=request.user, extract_id=extract_id)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect("research:extract_detail", extract_id=extract_id)
+    return FileResponse(path.open("rb"), as_attachment=True, filename=filename)
+
+
+@central_admin_required
+@require_http_methods(["GET", "POST"])
+def mart_view(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        try:
+            mart_rebuild_request(actor=request.user)
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, REBUILD_REQUESTED_MESSAGE)
+        return redirect("research:mart")
+    # Snapshot bookkeeping only; the page never reads mart rows.
+    snapshots = MartSnapshot.objects.only(
+        "pk", "status", "source", "is_current", "row_count", "created_at", "completed_at"
+    )[:SNAPSHOTS_SHOWN]
+    return render(request, "research/mart.html", {"snapshots": snapshots})
