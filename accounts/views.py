@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from functools import wraps
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts.decorators import central_admin_required
 
 from . import selectors, services
 from .forms import (
@@ -58,20 +58,6 @@ def lockout_response(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpRes
     account and for an address that belongs to nobody.
     """
     return render(request, "accounts/lockout.html", status=LOCKOUT_STATUS)
-
-
-def central_admin_required(view):
-    """Signed-in central administrators only; anyone else signed in gets a plain 404, so the
-    pages do not even show that they exist."""
-
-    @login_required
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not request.user.sees_all_missions:
-            raise Http404
-        return view(request, *args, **kwargs)
-
-    return wrapper
 
 
 def _posted(request: HttpRequest):

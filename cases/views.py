@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 from django.conf import settings
@@ -19,7 +17,9 @@ from django.utils.translation import gettext_noop
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
+from accounts.decorators import case_staff_required
 from config.errors import ApplicationError
+from config.htmx import is_partial_request
 
 from .filters import AuditEventFilter, CaseFilter
 from .forms import CaseCreateForm, CaseEditForm
@@ -36,31 +36,6 @@ from .vocabularies import country_names, language_choices
 
 CASE_CREATED_MESSAGE = gettext_noop("Case %(reference)s registered.")
 CASE_UPDATED_MESSAGE = gettext_noop("Case %(reference)s saved.")
-
-
-def case_staff_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Signed-in staff who may hold cases. Researchers get the 404 of a page that is not there.
-
-    Pages under it carry personal data, so no browser or proxy may keep a copy.
-    """
-
-    @login_required
-    @never_cache
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if request.user.is_researcher:
-            raise Http404
-        return view(request, *args, **kwargs)
-
-    return wrapper
-
-
-def is_partial_request(request: HttpRequest) -> bool:
-    """An htmx request for a page fragment (not a history restore, which wants the page)."""
-    return (
-        request.headers.get("HX-Request") == "true"
-        and request.headers.get("HX-History-Restore-Request") != "true"
-    )
 
 
 def render_with_fragment(

@@ -9,22 +9,18 @@ Every number shown comes from ``Extract.result``, the table after disclosure con
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
-from typing import Any
-
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.decorators import central_admin_required, researcher_required
 from config.errors import ApplicationError
+from config.htmx import is_partial_request
 
 from .charts import extract_chart
 from .extracts import (
@@ -46,42 +42,6 @@ REQUESTED_MESSAGE = _("Extract requested. It is being built; this page shows its
 RETRIED_MESSAGE = _("Extract queued again.")
 REBUILD_REQUESTED_MESSAGE = _("Rebuild requested. The new snapshot appears here when it is built.")
 IN_PROGRESS = (Extract.Status.QUEUED, Extract.Status.RUNNING)
-
-
-def researcher_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Signed-in researchers; anyone else gets the 404 of a page that is not there.
-
-    Results are aggregate, but still a researcher's own work: no shared cache keeps them.
-    """
-
-    @login_required
-    @never_cache
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not request.user.is_researcher:
-            raise Http404
-        return view(request, *args, **kwargs)
-
-    return wrapper
-
-
-def central_admin_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    @login_required
-    @never_cache
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if request.user.is_researcher or not request.user.sees_all_missions:
-            raise Http404
-        return view(request, *args, **kwargs)
-
-    return wrapper
-
-
-def is_partial_request(request: HttpRequest) -> bool:
-    return (
-        request.headers.get("HX-Request") == "true"
-        and request.headers.get("HX-History-Restore-Request") != "true"
-    )
 
 
 def _dimension_labels(extract: Extract) -> list[str]:

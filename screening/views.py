@@ -6,14 +6,11 @@ fragment instead, so a draft saves without reloading the page.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 from django import forms
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
@@ -23,11 +20,12 @@ from django.utils.cache import patch_vary_headers
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.decorators import case_staff_required, central_admin_required
 from cases.vocabularies import country_names
 from config.errors import ApplicationError
+from config.htmx import is_partial_request
 
 from . import services
 from .forms import (
@@ -64,42 +62,6 @@ STATE_LABELS = {
     "incomplete": gettext_lazy("Incomplete"),
     "complete": gettext_lazy("Complete"),
 }
-
-
-def screening_staff_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Signed-in staff who may hold cases; researchers get the 404 of a page that is not there.
-
-    Screening pages carry personal data, so no browser or proxy may keep a copy.
-    """
-
-    @login_required
-    @never_cache
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if request.user.is_researcher:
-            raise Http404
-        return view(request, *args, **kwargs)
-
-    return wrapper
-
-
-def central_admin_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    @screening_staff_required
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not request.user.sees_all_missions:
-            raise Http404
-        return view(request, *args, **kwargs)
-
-    return wrapper
-
-
-def is_partial_request(request: HttpRequest) -> bool:
-    """An htmx request for a fragment (not a history restore, which wants the whole page)."""
-    return (
-        request.headers.get("HX-Request") == "true"
-        and request.headers.get("HX-History-Restore-Request") != "true"
-    )
 
 
 def _section_url(screening: Screening, section: str) -> str:
@@ -235,7 +197,7 @@ def _missing_by_section(screening: Screening, errors: dict[str, list[str]]) -> l
     ]
 
 
-@screening_staff_required
+@case_staff_required
 @require_POST
 def screening_start_view(request: HttpRequest, case_id) -> HttpResponse:
     try:
@@ -247,7 +209,7 @@ def screening_start_view(request: HttpRequest, case_id) -> HttpResponse:
     return redirect(_section_url(screening, SECTION_KEYS[0]))
 
 
-@screening_staff_required
+@case_staff_required
 @require_GET
 def screening_detail(request: HttpRequest, screening_id) -> HttpResponse:
     screening = screening_get(user=request.user, screening_id=screening_id)
@@ -310,7 +272,7 @@ def _unbound_section(screening: Screening, section: str):
     return form, formset
 
 
-@screening_staff_required
+@case_staff_required
 @require_http_methods(["GET", "POST"])
 def screening_section(request: HttpRequest, screening_id, section: str) -> HttpResponse:
     if section not in SECTIONS:
@@ -373,7 +335,7 @@ def _after_save(request: HttpRequest, screening: Screening, section: str) -> Htt
     return response
 
 
-@screening_staff_required
+@case_staff_required
 @require_http_methods(["GET", "POST"])
 def screening_submit_view(request: HttpRequest, screening_id) -> HttpResponse:
     screening = access_screening_by_id(user=request.user, screening_id=screening_id)
