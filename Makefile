@@ -49,8 +49,9 @@ lock:
 	} > requirements.lock
 	rm -rf var/lock-venv
 
+BENCH ?= *
 bench: $(STAMP)
-	@for script in benchmarks/bench_*.py; do \
+	@for script in benchmarks/bench_$(BENCH).py; do \
 		echo "== $$script"; \
 		$(BIN)/python "$$script" $(BENCH_ARGS) || exit 1; \
 	done

@@ -141,3 +141,14 @@ def test_synthetic_age_matches_date_of_birth_at_registration(seed, profile):
         assert fields["age_at_registration"] == registered_on.year - fields["birth_year"]
     else:
         assert fields["age_at_registration"] is None
+
+
+@pytest.mark.django_db
+def test_seed_builds_the_research_mart_so_researchers_find_data():
+    from research_exports.mart import mart_current
+
+    _seed(40)
+    snapshot = mart_current()
+    assert snapshot is not None
+    assert snapshot.row_count > 0
+    assert snapshot.row_count == snapshot.rows.count()

@@ -27,6 +27,8 @@ from accounts.models import Membership, Mission, User
 from cases import synthetic
 from cases.models import Case, Person
 from cases.services import case_reference_format, case_reference_reserve
+from research_exports.mart import mart_current, mart_rebuild
+from research_exports.models import MartSnapshot
 from screening import synthetic as screening_synthetic
 
 LOGIN_URL = "http://127.0.0.1:8000/accounts/login/"
@@ -108,6 +110,11 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Created {created} synthetic cases ({screenings} screenings) in {elapsed:.1f} s."
         )
+        if created or mart_current() is None:
+            # Researchers should find data at once, not after tonight's scheduled rebuild.
+            snapshot = mart_rebuild(source=MartSnapshot.Source.SCHEDULE)
+            if snapshot is not None:
+                self.stdout.write(f"Research mart rebuilt: {snapshot.row_count} rows.")
         self._print_accounts(missions)
 
     def _missions(self) -> dict[str, Mission]:
