@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import unquote
 
 import environ
 from celery.schedules import crontab
@@ -10,6 +11,16 @@ BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
 
 env = environ.Env()
+
+
+def database_from_url(var: str = "DATABASE_URL") -> dict:
+    """The database settings of a URL. A Unix-socket directory is given percent-encoded in the
+    host part (postgres://user@%2Fvar%2Frun%2Fpostgresql/name), which django-environ keeps
+    encoded."""
+    config = env.db(var)
+    config["HOST"] = unquote(str(config.get("HOST") or ""))
+    return config
+
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 

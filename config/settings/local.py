@@ -3,7 +3,7 @@
 from config.embedded import embedded_database, embedded_redis_url
 
 from .base import *  # noqa: F403
-from .base import VAR_DIR, env
+from .base import VAR_DIR, database_from_url, env
 
 DEBUG = env.bool("DJANGO_DEBUG", default=True)
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="local-development-only-not-secret")
@@ -16,7 +16,7 @@ FIELD_ENCRYPTION_KEYS = env.list(
 BLIND_INDEX_KEY = env.str("BLIND_INDEX_KEY", default="local-development-blind-index-key")
 
 if env.str("DATABASE_URL", default=""):
-    DATABASES = {"default": env.db("DATABASE_URL")}
+    DATABASES = {"default": database_from_url()}
 else:
     DATABASES = {"default": embedded_database(VAR_DIR)}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False

@@ -3,7 +3,7 @@
 from config.embedded import embedded_database, embedded_redis_url
 
 from .base import *  # noqa: F403
-from .base import VAR_DIR, env
+from .base import VAR_DIR, database_from_url, env
 
 DEBUG = False
 SECRET_KEY = "test-only-not-secret"  # noqa: S105
@@ -13,7 +13,7 @@ FIELD_ENCRYPTION_KEYS = ["vS4vH8qk3o8rQ3o6mJ2K4k5bP1y9tWZ8yN9c0mZl7sE="]
 BLIND_INDEX_KEY = "test-blind-index-key"
 
 if env.str("DATABASE_URL", default=""):
-    DATABASES = {"default": env.db("DATABASE_URL")}
+    DATABASES = {"default": database_from_url()}
 else:
     DATABASES = {"default": embedded_database(VAR_DIR)}
 

@@ -33,8 +33,12 @@ def _database_url() -> str:
     if db.get("PASSWORD"):
         auth += ":" + quote(db["PASSWORD"])
     host = db.get("HOST") or "127.0.0.1"
+    name = connection.settings_dict["NAME"]
+    if host.startswith("/"):
+        # The embedded server listens on a Unix socket only.
+        return f"postgres://{auth}@{quote(host, safe='')}/{name}"
     port = db.get("PORT") or 5432
-    return f"postgres://{auth}@{host}:{port}/{connection.settings_dict['NAME']}"
+    return f"postgres://{auth}@{host}:{port}/{name}"
 
 
 @pytest.fixture
