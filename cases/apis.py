@@ -25,6 +25,7 @@ from rest_framework.views import APIView
 
 from accounts.models import Membership, Mission, User
 from config.api.pagination import DefaultPagination
+from config.api.serializers import StrictInputSerializer
 
 from .filters import CaseFilter
 from .models import Case
@@ -32,7 +33,6 @@ from .selectors import access_case_by_id, case_get, case_list_rows, registrable_
 from .services import case_create, case_update
 from .vocabularies import Gender, country_choices, language_choices
 
-UNKNOWN_FIELD_MESSAGE = _("Unknown field.")
 UNKNOWN_MISSION_MESSAGE = _("Unknown mission, or not one you can register cases for.")
 MAX_LIST_ITEMS = 20
 CODE_MAX_LENGTH = Mission._meta.get_field("code").max_length
@@ -71,17 +71,6 @@ def _caseworkers_of(missions) -> QuerySet[User]:
         memberships__mission__in=missions,
         memberships__role=Membership.Role.CASEWORKER,
     ).distinct()
-
-
-class StrictInputSerializer(serializers.Serializer):
-    """Refuses keys it does not know, so a misspelt or read-only field is not silently lost."""
-
-    def to_internal_value(self, data):
-        if isinstance(data, dict):
-            unknown = sorted(str(key) for key in data if key not in self.fields)
-            if unknown:
-                raise serializers.ValidationError({key: [UNKNOWN_FIELD_MESSAGE] for key in unknown})
-        return super().to_internal_value(data)
 
 
 class MissionCodeField(serializers.SlugRelatedField):

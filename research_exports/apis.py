@@ -24,8 +24,8 @@ from rest_framework import exceptions, generics, permissions, serializers, statu
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from cases.apis import StrictInputSerializer
 from config.api.pagination import DefaultPagination
+from config.api.serializers import StrictInputSerializer
 
 from .extracts import (
     extract_file_for_download,

@@ -27,9 +27,9 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
-from cases.apis import StrictInputSerializer
 from cases.selectors import access_case_by_id
 from config.api.pagination import DefaultPagination
+from config.api.serializers import StrictInputSerializer
 
 from .sections import SECTION_KEYS, SECTIONS
 from .selectors import (

@@ -13,8 +13,8 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from cases.apis import StrictInputSerializer
 from cases.vocabularies import country_choices, language_choices
+from config.api.serializers import StrictInputSerializer
 
 from .models import Perpetrator, Screening, TraffickingEvent
 from .sections import SECTIONS

@@ -7,12 +7,13 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from cases.apis import UNKNOWN_FIELD_MESSAGE, UNKNOWN_MISSION_MESSAGE
+from cases.apis import UNKNOWN_MISSION_MESSAGE
 from cases.models import AuditAction, AuditEvent, Case
 from cases.services import STALE_VERSION_MESSAGE
 from cases.vocabularies import CaseStatus, Gender
 from config.api.auth import LOCKED_OUT_MESSAGE
 from config.api.exceptions import NOT_FOUND_MESSAGE
+from config.api.serializers import UNKNOWN_FIELD_MESSAGE
 from tests import factories
 
 pytestmark = pytest.mark.django_db

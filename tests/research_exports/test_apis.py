@@ -6,9 +6,9 @@ from django.core.management import call_command
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from cases.apis import UNKNOWN_FIELD_MESSAGE
 from cases.models import AuditAction, AuditEvent
 from config.api.exceptions import NOT_FOUND_MESSAGE
+from config.api.serializers import UNKNOWN_FIELD_MESSAGE
 from research_exports import extracts
 from research_exports.extracts import extract_path
 from research_exports.models import Extract

@@ -7,10 +7,10 @@ from drf_spectacular.drainage import GENERATOR_STATS
 from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
-from cases.apis import UNKNOWN_FIELD_MESSAGE
 from cases.models import AuditAction, AuditEvent
 from cases.vocabularies import CaseStatus
 from config.api.exceptions import NOT_FOUND_MESSAGE
+from config.api.serializers import UNKNOWN_FIELD_MESSAGE
 from screening import services
 from screening.models import Perpetrator, Screening, TraffickingEvent
 from screening.sections import SECTION_KEYS
