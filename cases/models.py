@@ -94,7 +94,11 @@ class CaseQuerySet(models.QuerySet):
         mission_ids = user.caseworker_mission_ids
         if not mission_ids:
             return self.none()
-        return self.filter(mission_id__in=mission_ids)
+        # A case shared with one of the user's missions (after a return, say) is in scope too.
+        shared = CaseMissionAccess.objects.filter(
+            mission_id__in=mission_ids, revoked_at__isnull=True
+        ).values("case_id")
+        return self.filter(models.Q(mission_id__in=mission_ids) | models.Q(pk__in=shared))
 
 
 class Case(models.Model):
@@ -159,6 +163,54 @@ class Case(models.Model):
         return reverse("cases:detail", kwargs={"case_id": self.pk})
 
 
+class CaseAccessReason(models.TextChoices):
+    RETURN_ARRIVED = "return_arrived", _("Return arrived: receiving mission continues")
+    ONWARD_ARRIVED = "onward_arrived", _("Onward travel arrived: receiving mission continues")
+    JOINT_ASSISTANCE = "joint_assistance", _("Joint assistance between missions")
+
+
+class CaseMissionAccess(models.Model):
+    """A mission other than the case's own that may continue the case, e.g. after a return.
+
+    Granted and revoked by a central administrator; ``Case.objects.visible_to`` reads it, so
+    access still flows through the one scoping rule.
+    """
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="mission_accesses")
+    mission = models.ForeignKey(
+        "accounts.Mission", on_delete=models.PROTECT, related_name="shared_case_accesses"
+    )
+    reason = models.CharField(_("reason"), max_length=24, choices=CaseAccessReason.choices)
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    granted_at = models.DateTimeField(default=timezone.now)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-granted_at"]
+        indexes = [
+            models.Index(fields=["mission", "case"], name="case_access_mission_case"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case", "mission"],
+                condition=models.Q(revoked_at__isnull=True),
+                name="case_access_one_live_grant",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(reason__in=CaseAccessReason.values),
+                name="case_access_reason_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} shared with {self.mission_id}"
+
+
 class CaseReferenceCounter(models.Model):
     """Last number issued per mission and year. Its row lock makes references gap-free."""
 
@@ -207,6 +259,23 @@ class AuditAction(models.TextChoices):
     AUDIT_VIEWED = "audit_viewed", _("Audit trail viewed")
     ENCRYPTION_KEYS_ROTATED = "encryption_keys_rotated", _("Encryption keys rotated")
     AUDIT_INTEGRITY_CHECKED = "audit_integrity_checked", _("Audit integrity checked")
+    ORGANISATION_CREATED = "organisation_created", _("Organisation created")
+    ORGANISATION_UPDATED = "organisation_updated", _("Organisation updated")
+    ASSISTANCE_INTERVIEW_RECORDED = (
+        "assistance_interview_recorded",
+        _("Assistance interview recorded"),
+    )
+    ASSISTANCE_INTERVIEW_UPDATED = "assistance_interview_updated", _("Assistance interview updated")
+    SUPPORT_PLAN_CREATED = "support_plan_created", _("Support plan created")
+    SUPPORT_PLAN_UPDATED = "support_plan_updated", _("Support plan updated")
+    SERVICE_RECORDED = "service_recorded", _("Assistance service recorded")
+    SERVICE_STATUS_CHANGED = "service_status_changed", _("Assistance service status changed")
+    REFERRAL_RECORDED = "referral_recorded", _("Referral recorded")
+    MOVEMENT_PLANNED = "movement_planned", _("Movement planned")
+    MOVEMENT_ASSESSED = "movement_assessed", _("Movement pre-departure assessment recorded")
+    MOVEMENT_STATUS_CHANGED = "movement_status_changed", _("Movement status changed")
+    CASE_ACCESS_GRANTED = "case_access_granted", _("Case shared with a mission")
+    CASE_ACCESS_REVOKED = "case_access_revoked", _("Case sharing with a mission revoked")
 
 
 class AuditEvent(models.Model):

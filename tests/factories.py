@@ -6,9 +6,25 @@ import factory
 from django.utils import timezone
 
 from accounts.models import Membership, Mission, User
+from assistance.models import (
+    AssistanceInterview,
+    AssistanceService,
+    Movement,
+    MovementLeg,
+    MovementType,
+    Organisation,
+    PersonWish,
+    Provider,
+    Referral,
+    RiskLevel,
+    ServiceCategory,
+    SupportPlan,
+    TransportMeans,
+    TravelDocumentStatus,
+)
 from cases import crypto
-from cases.models import AuditAction, AuditEvent, Case, Person
-from cases.vocabularies import Gender
+from cases.models import AuditAction, AuditEvent, Case, CaseAccessReason, CaseMissionAccess, Person
+from cases.vocabularies import CaseStatus, Gender, OrganisationType, ReferralReason, SupportPlanType
 from research_exports.models import Extract, MartRow, MartSnapshot
 
 DEFAULT_PASSWORD = "correct-horse-battery-staple"
@@ -149,3 +165,97 @@ class MartRowFactory(factory.django.DjangoModelFactory):
     exploitation_types = factory.LazyFunction(lambda: ["ForcedLabour"])
     recruiter_relation = "Friend"
     trafficking_status = "ActualVictimOfTrafficking"
+
+
+class OrganisationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Organisation
+
+    name = factory.Sequence(lambda n: f"Partner organisation {n}")
+    organisation_type = OrganisationType.NGO
+    country = "NPL"
+
+
+class ActiveCaseFactory(CaseFactory):
+    """A case whose determination was approved: assistance can be recorded for it."""
+
+    status = CaseStatus.ACTIVE
+
+
+class AssistanceInterviewFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AssistanceInterview
+
+    case = factory.SubFactory(ActiveCaseFactory)
+    created_by = factory.SubFactory(UserFactory)
+    interviewer = factory.SelfAttribute("created_by")
+    interview_date = factory.LazyFunction(timezone.localdate)
+    language = "ne"
+    safety_risk_level = RiskLevel.LOW
+    wish = PersonWish.RETURN
+
+
+class SupportPlanFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SupportPlan
+
+    case = factory.SubFactory(ActiveCaseFactory)
+    created_by = factory.SubFactory(UserFactory)
+    start_date = factory.LazyFunction(timezone.localdate)
+    plan_types = factory.LazyFunction(lambda: [SupportPlanType.Health])
+
+
+class AssistanceServiceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AssistanceService
+
+    case = factory.SubFactory(ActiveCaseFactory)
+    created_by = factory.SubFactory(UserFactory)
+    category = ServiceCategory.MEDICAL
+    provider = Provider.IOM
+
+
+class ReferralFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Referral
+
+    case = factory.SubFactory(ActiveCaseFactory)
+    created_by = factory.SubFactory(UserFactory)
+    direction = Referral.Direction.INCOMING
+    referral_date = factory.LazyFunction(timezone.localdate)
+    organisation = factory.SubFactory(OrganisationFactory)
+    reason = ReferralReason.AdditionalServicesRequired
+
+
+class MovementFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Movement
+
+    case = factory.SubFactory(ActiveCaseFactory)
+    created_by = factory.SubFactory(UserFactory)
+    movement_type = MovementType.VOLUNTARY_RETURN
+    origin_country = "THA"
+    destination_country = "NPL"
+    travel_document_status = TravelDocumentStatus.VALID_DOCUMENT
+
+
+class MovementLegFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = MovementLeg
+
+    movement = factory.SubFactory(MovementFactory)
+    position = factory.Sequence(lambda n: n)
+    from_country = "THA"
+    to_country = "NPL"
+    planned_date = factory.LazyFunction(lambda: timezone.localdate() + datetime.timedelta(days=7))
+    transport_means = TransportMeans.AIR
+
+
+class CaseMissionAccessFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CaseMissionAccess
+
+    case = factory.SubFactory(CaseFactory)
+    mission = factory.SubFactory(MissionFactory)
+    reason = CaseAccessReason.RETURN_ARRIVED
+    granted_by = factory.SubFactory(CentralAdminFactory)

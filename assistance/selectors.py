@@ -1,0 +1,117 @@
+"""Reads of assistance records. Scoping always comes from the case: ``Case.objects.visible_to``."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, TypeVar
+
+from django.db import models
+from django.db.models import QuerySet
+from django.http import Http404
+
+from cases.audit import refuse_access
+from cases.models import Case
+
+from .models import (
+    AssistanceInterview,
+    AssistanceService,
+    Movement,
+    Organisation,
+    Referral,
+    SupportPlan,
+)
+
+M = TypeVar("M", bound=models.Model)
+
+
+def _access(*, model: type[M], user, object_id: Any, for_update: bool) -> M:
+    """A record of ``model`` whose case ``user`` may see; the same 404 otherwise."""
+    try:
+        parsed = uuid.UUID(str(object_id))
+    except (TypeError, ValueError, AttributeError):
+        raise Http404 from None
+    queryset = model.objects.filter(case__in=Case.objects.visible_to(user)).select_related(
+        "case", "case__mission"
+    )
+    if for_update:
+        queryset = queryset.select_for_update(of=("self",))
+    record = queryset.filter(pk=parsed).first()
+    if record is None:
+        mission_id = (
+            model.objects.filter(pk=parsed).values_list("case__mission_id", flat=True).first()
+        )
+        if mission_id is not None:
+            raise refuse_access(
+                user=user,
+                object_type=model._meta.label_lower,
+                object_id=str(parsed),
+                mission_id=mission_id,
+            )
+        raise Http404
+    return record
+
+
+def access_interview_by_id(
+    *, user, interview_id: Any, for_update: bool = False
+) -> AssistanceInterview:
+    return _access(
+        model=AssistanceInterview, user=user, object_id=interview_id, for_update=for_update
+    )
+
+
+def access_support_plan_by_id(*, user, plan_id: Any, for_update: bool = False) -> SupportPlan:
+    return _access(model=SupportPlan, user=user, object_id=plan_id, for_update=for_update)
+
+
+def access_service_by_id(*, user, service_id: Any, for_update: bool = False) -> AssistanceService:
+    return _access(model=AssistanceService, user=user, object_id=service_id, for_update=for_update)
+
+
+def access_movement_by_id(*, user, movement_id: Any, for_update: bool = False) -> Movement:
+    return _access(model=Movement, user=user, object_id=movement_id, for_update=for_update)
+
+
+def organisation_list(*, active_only: bool = True) -> QuerySet[Organisation]:
+    """The organisation directory. Organisations are not case data, so any signed-in role may
+    read it."""
+    queryset = Organisation.objects.order_by("name", "pk")
+    if active_only:
+        queryset = queryset.filter(is_active=True)
+    return queryset
+
+
+def interview_list_for_case(*, case: Case) -> QuerySet[AssistanceInterview]:
+    """``case`` must come from a scoped read (``access_case_by_id``/``case_get``)."""
+    return case.assistance_interviews.select_related("interviewer").order_by(
+        "-interview_date", "-created_at"
+    )
+
+
+def service_list_for_case(
+    *, case: Case, category: str | None = None, status: str | None = None
+) -> QuerySet[AssistanceService]:
+    """The services timeline of a scoped ``case``, optionally filtered."""
+    queryset = case.assistance_services.select_related("organisation").order_by(
+        "-start_date", "-created_at"
+    )
+    if category:
+        queryset = queryset.filter(category=category)
+    if status:
+        queryset = queryset.filter(status=status)
+    return queryset
+
+
+def referral_list_for_case(*, case: Case) -> QuerySet[Referral]:
+    return case.referrals.select_related("organisation").order_by("-referral_date", "-created_at")
+
+
+def movement_list_for_case(*, case: Case) -> QuerySet[Movement]:
+    return (
+        case.movements.select_related("reception_organisation", "reception_mission")
+        .prefetch_related("legs")
+        .order_by("-created_at")
+    )
+
+
+def support_plan_for_case(*, case: Case) -> SupportPlan | None:
+    return SupportPlan.objects.filter(case=case).first()
