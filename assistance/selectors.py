@@ -9,8 +9,9 @@ from django.db import models
 from django.db.models import QuerySet
 from django.http import Http404
 
-from cases.audit import refuse_access
-from cases.models import Case
+from cases.audit import audit_record, refuse_access
+from cases.models import AuditAction, Case
+from cases.selectors import access_case_by_id
 
 from .models import (
     AssistanceInterview,
@@ -115,3 +116,26 @@ def movement_list_for_case(*, case: Case) -> QuerySet[Movement]:
 
 def support_plan_for_case(*, case: Case) -> SupportPlan | None:
     return SupportPlan.objects.filter(case=case).first()
+
+
+def case_assistance_get(*, user, case_id: Any, section: str) -> Case:
+    """A case whose assistance records (notes and reasoning included) are about to be shown:
+    the read is audited, naming the section read and nothing of its content."""
+    case = access_case_by_id(user=user, case_id=case_id)
+    audit_record(actor=user, action=AuditAction.CASE_VIEWED, case=case, detail={"section": section})
+    return case
+
+
+def interview_get(*, user, interview_id: Any) -> AssistanceInterview:
+    """An assistance interview opened by a person: its notes are shown, so the read is audited."""
+    interview = access_interview_by_id(user=user, interview_id=interview_id)
+    audit_record(actor=user, action=AuditAction.CASE_VIEWED, case=interview.case, obj=interview)
+    return interview
+
+
+def movement_get(*, user, movement_id: Any) -> Movement:
+    """A movement with its legs, opened by a person: places are shown, so the read is audited."""
+    movement = access_movement_by_id(user=user, movement_id=movement_id)
+    models.prefetch_related_objects([movement], "legs")
+    audit_record(actor=user, action=AuditAction.CASE_VIEWED, case=movement.case, obj=movement)
+    return movement

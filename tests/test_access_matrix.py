@@ -80,6 +80,17 @@ MATRIX: dict[str, tuple[dict, tuple[str, ...]]] = {
     "screening_api:section_save": (API_CASE_SCOPED_POST, ("screening_id", "section")),
     "screening_api:submit": (API_CASE_SCOPED_POST, ("screening_id",)),
     "screening_api:review": (API_ADMIN_ONLY_POST, ("screening_id",)),
+    "assistance_api:case_interviews": (API_CASE_SCOPED, ("case_id",)),
+    "assistance_api:interview": (API_CASE_SCOPED, ("interview_id",)),
+    "assistance_api:case_services": (API_CASE_SCOPED, ("case_id",)),
+    "assistance_api:service": (API_CASE_SCOPED_POST, ("service_id",)),
+    "assistance_api:case_referrals": (API_CASE_SCOPED, ("case_id",)),
+    "assistance_api:case_movements": (API_CASE_SCOPED, ("case_id",)),
+    "assistance_api:movement": (API_CASE_SCOPED, ("movement_id",)),
+    "assistance_api:movement_assess": (API_CASE_SCOPED_POST, ("movement_id",)),
+    "assistance_api:movement_transition": (API_CASE_SCOPED_POST, ("movement_id",)),
+    "assistance_api:support_plan": (API_CASE_SCOPED, ("case_id",)),
+    "assistance_api:case_access_grants": (API_ADMIN_ONLY_POST, ("case_id",)),
     "research:catalogue": (RESEARCH, ()),
     "research:extract_list": (RESEARCH, ()),
     "research:extract_new": (RESEARCH, ()),
@@ -113,6 +124,16 @@ CASE_SCOPED_WRITES = [
     "screening_api:case_screenings",
     "screening_api:section_save",
     "screening_api:submit",
+    "assistance_api:case_interviews",
+    "assistance_api:interview",
+    "assistance_api:case_services",
+    "assistance_api:service",
+    "assistance_api:case_referrals",
+    "assistance_api:case_movements",
+    "assistance_api:movement_assess",
+    "assistance_api:movement_transition",
+    "assistance_api:support_plan",
+    "assistance_api:case_access_grants",
 ]
 
 
@@ -174,6 +195,12 @@ def world(
     extract_path(extract=extract).write_bytes(b"PK")
     screening = screening_services.screening_start(actor=caseworker_a, case_id=case.pk)
     membership = caseworker_a.memberships.get()
+    # Assistance records hang off the same case; factories skip the active-case rule, which
+    # only matters to writes.
+    interview = factories.AssistanceInterviewFactory(case=case, created_by=caseworker_a)
+    service = factories.AssistanceServiceFactory(case=case, created_by=caseworker_a)
+    movement = factories.MovementFactory(case=case, created_by=caseworker_a)
+    factories.SupportPlanFactory(case=case, created_by=caseworker_a)
     return {
         "users": {
             "anonymous": None,
@@ -191,6 +218,9 @@ def world(
             "membership_id": membership.pk,
             "mission_id": mission_a.pk,
             "extract_id": extract.pk,
+            "interview_id": interview.pk,
+            "service_id": service.pk,
+            "movement_id": movement.pk,
         },
     }
 
@@ -237,7 +267,8 @@ def test_out_of_scope_writes_get_the_missing_case_404(name, role, world, client_
     client = client_for(world["users"][role])
     url = _url(name, world)
     missing = dict(world["kwargs"], case_id="0" * 8 + "-0000-0000-0000-" + "0" * 12)
-    missing["screening_id"] = missing["case_id"]
+    for key in ("screening_id", "interview_id", "service_id", "movement_id"):
+        missing[key] = missing["case_id"]
     _expected, needs = MATRIX[name]
     missing_url = reverse(name, kwargs={key: missing[key] for key in needs})
     for method in ("post", "patch"):

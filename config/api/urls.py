@@ -23,6 +23,7 @@ urlpatterns = [
     path("v1/auth/token/", AuthTokenObtainApi.as_view(), name="api_token_obtain"),
     path("v1/", include("cases.api_urls")),
     path("v1/", include("screening.api_urls")),
+    path("v1/", include("assistance.api_urls")),
     path("v1/", include("research_exports.api_urls")),
     path("schema/", SchemaApi.as_view(), name="api_schema"),
     path(

@@ -192,6 +192,11 @@ SPECTACULAR_SETTINGS = {
         "ExtractStatusEnum": "research_exports.models.Extract.Status",
         "ExtractFormatEnum": "research_exports.models.Extract.Format",
         "MartSnapshotStatusEnum": "research_exports.models.MartSnapshot.Status",
+        "AssistanceServiceStatusEnum": "assistance.models.AssistanceService.Status",
+        "MovementStatusEnum": "assistance.models.Movement.Status",
+        "AssessmentDecisionEnum": "assistance.models.AssessmentDecision",
+        "ReferralReasonEnum": "cases.vocabularies.ReferralReason",
+        "CaseAccessReasonEnum": "cases.models.CaseAccessReason",
     },
 }
 
