@@ -1,11 +1,12 @@
 """Demo data: missions, one user of every role, and synthetic cases shaped by CTDC data,
-with the screenings their statuses imply (screening.synthetic).
+with the screenings and assistance their statuses imply (screening.synthetic,
+assistance.synthetic).
 
 Idempotent. Missions are found by code, users by email, memberships by (user, mission, role).
 ``--cases N`` is the number of cases the demo missions should hold: a run creates only the
-cases that are missing (none when N are already there), and screenings only for the cases it
-creates, so running it twice creates nothing twice. Demo users get their demo password back
-on every run, so the printed passwords work.
+cases that are missing (none when N are already there), and screenings and assistance only
+for the cases it creates, so running it twice creates nothing twice. Demo users get their demo
+password back on every run, so the printed passwords work.
 
 A development command: the passwords are public. It refuses to run when DEBUG is off (as in
 production) unless ``--force`` is given.
@@ -24,12 +25,22 @@ from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
 from django.utils import timezone
 
 from accounts.models import Membership, Mission, User
+from assistance import synthetic as assistance_synthetic
+from assistance.models import (
+    AssistanceInterview,
+    AssistanceService,
+    Movement,
+    MovementLeg,
+    Referral,
+    SupportPlan,
+)
 from cases import synthetic
 from cases.models import Case, Person
 from cases.services import case_reference_format, case_reference_reserve
 from research_exports.mart import mart_current, mart_rebuild
 from research_exports.models import MartSnapshot
 from screening import synthetic as screening_synthetic
+from screening.models import Perpetrator, Screening, TraffickingEvent
 
 LOGIN_URL = "http://127.0.0.1:8000/accounts/login/"
 # Public on purpose: these accounts exist only in development databases.
@@ -44,8 +55,36 @@ REFUSED_MESSAGE = (
 )
 
 
+# Tables the seed fills in bulk.
+SEEDED_MODELS: tuple[type[models.Model], ...] = (
+    Person,
+    Case,
+    Screening,
+    TraffickingEvent,
+    Perpetrator,
+    AssistanceInterview,
+    SupportPlan,
+    AssistanceService,
+    Referral,
+    Movement,
+    MovementLeg,
+)
+
+
 def caseworker_email(mission_code: str) -> str:
     return f"caseworker.{mission_code.lower()}@example.org"
+
+
+def _analyze(seeded: tuple[type[models.Model], ...]) -> None:
+    """Refresh the planner's statistics of the bulk-loaded tables.
+
+    COPY leaves none, and autovacuum comes too late for the mart rebuild that follows: planned
+    for nearly empty tables, its joins ran for minutes instead of seconds.
+    """
+    db = connections[DEFAULT_DB_ALIAS]
+    tables = ", ".join(db.ops.quote_name(model._meta.db_table) for model in seeded)
+    with db.cursor() as cursor:
+        cursor.execute(f"ANALYZE {tables}")
 
 
 def _copy_rows(model: type[models.Model], objects: list[models.Model]) -> None:
@@ -94,12 +133,16 @@ class Command(BaseCommand):
         screening_rng = random.Random(
             None if options["seed"] is None else f"screenings-{options['seed']}"
         )
+        assistance_rng = random.Random(
+            None if options["seed"] is None else f"assistance-{options['seed']}"
+        )
         with transaction.atomic():
             missions = self._missions()
             caseworkers, admin = self._users(missions)
-            created, screenings = self._cases(
+            created, screenings, assisted = self._cases(
                 rng=rng,
                 screening_rng=screening_rng,
+                assistance_rng=assistance_rng,
                 missions=missions,
                 caseworkers=caseworkers,
                 reviewer=admin,
@@ -108,8 +151,11 @@ class Command(BaseCommand):
             )
         elapsed = time.perf_counter() - started
         self.stdout.write(
-            f"Created {created} synthetic cases ({screenings} screenings) in {elapsed:.1f} s."
+            f"Created {created} synthetic cases ({screenings} screenings, {assisted} assisted) "
+            f"in {elapsed:.1f} s."
         )
+        if created:
+            _analyze(SEEDED_MODELS)
         if created or mart_current() is None:
             # Researchers should find data at once, not after tonight's scheduled rebuild.
             snapshot = mart_rebuild(source=MartSnapshot.Source.SCHEDULE)
@@ -170,22 +216,27 @@ class Command(BaseCommand):
         *,
         rng: random.Random,
         screening_rng: random.Random,
+        assistance_rng: random.Random,
         missions: dict[str, Mission],
         caseworkers: dict[str, User],
         reviewer: User,
         target: int,
         batch_size: int,
-    ) -> tuple[int, int]:
-        """Create the missing cases with their screenings; return how many of each.
+    ) -> tuple[int, int, int]:
+        """Create the missing cases with their screenings and assistance; return how many
+        cases, screenings and assisted cases.
 
-        Screenings are seeded only with the cases a run creates, so a second run adds none.
+        Screenings and assistance are seeded only with the cases a run creates, so a second
+        run adds none.
         """
         missing = target - Case.objects.filter(mission__in=missions.values()).count()
         if missing <= 0:
-            return 0, 0
+            return 0, 0, 0
         now = timezone.now()
         today = timezone.localdate(now)
         screenings = 0
+        assisted = 0
+        directory = assistance_synthetic.organisations_ensure(missions.values())
         profiles = {p.code: p for p in synthetic.MISSION_PROFILES}
         codes = list(profiles)
         shares = [profiles[code].share for code in codes]
@@ -226,7 +277,10 @@ class Command(BaseCommand):
             screenings += screening_synthetic.screenings_seed(
                 screening_rng, cases=cases, reviewer=reviewer, today=today, now=now
             )
-        return len(planned), screenings
+            assisted += assistance_synthetic.assistance_seed(
+                assistance_rng, cases=cases, directory=directory, today=today, now=now
+            )
+        return len(planned), screenings, assisted
 
     def _reserve_references(
         self,
