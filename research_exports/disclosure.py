@@ -8,7 +8,10 @@ last dimension), column totals (over the others) and a grand total. Protection:
    published. For each suppressed figure we compute, by linear programming, the smallest and
    largest value consistent with the published cells and totals (every suppressed cell is at
    least 1, since zeros are published). While that range is narrower than k, the smallest
-   published cell sharing a total with it is suppressed, or, when none is left, the total;
+   published cell sharing a total with it is suppressed, or, when none is left, the total.
+   Many figures are settled without a program by a proof (a published sum that bounds the
+   cell too tightly, or two consistent tables k apart: see ``_Shortcuts``); the programs that
+   remain are solved by HiGHS warm-started from the previous solve;
 3. rounding: published counts are rounded to a base (1 = none); a count that would round
    below k is rounded up to the first multiple of the base that is at least k, so every
    published count is 0 or at least k.
@@ -22,9 +25,10 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
+import highspy
 import numpy as np
 from scipy.optimize import linprog
 
@@ -125,6 +129,41 @@ def _ranges(
 
     A target is ("cell", key) or (margin kind, margin key). Only suppressed cells are unknowns.
     """
+    program, index = _program(cells, suppressed_cells, margins, suppressed_margins)
+    margin_by_id = {(m.kind, m.key): m for m in margins}
+
+    out: dict[tuple[str, Key], tuple[float, float]] = {}
+    for target in targets:
+        if target[0] == "cell":
+            objective = [index[target[1]]]
+            constant = 0.0
+        else:
+            margin = margin_by_id[target]
+            if not margin.additive:
+                # A distinct-people total is not a function of its cells: bound it by them.
+                out[target] = (0.0, math.inf)
+                continue
+            objective = [index[c] for c in margin.cells if c in suppressed_cells]
+            constant = float(sum(cells[c] for c in margin.cells if c not in suppressed_cells))
+            if not objective:
+                out[target] = (constant, constant)
+                continue
+        lo, hi = program.lowest(objective), program.highest(objective)
+        out[target] = (lo + constant, hi + constant)
+    return out
+
+
+def _program(
+    cells: Mapping[Key, int],
+    suppressed_cells: set[Key],
+    margins: list[Margin],
+    suppressed_margins: set[tuple[str, Key]],
+) -> tuple[_Program, dict[Key, int]]:
+    """The published equations over the suppressed cells, and each cell's variable.
+
+    The program is built once and only its objective changes between targets, so HiGHS
+    restarts each solve from the previous optimal basis instead of from scratch.
+    """
     unknowns = sorted(suppressed_cells)
     index = {key: i for i, key in enumerate(unknowns)}
     n = len(unknowns)
@@ -145,47 +184,114 @@ def _ranges(
             ub_rows.append(({i: -1.0 for i in coeffs}, known - margin.value))
             for i in coeffs:
                 upper[i] = min(upper[i], margin.value)
+    return _Program(n, upper, eq_rows, ub_rows), index
 
-    def matrix(rows):
-        if not rows:
-            return None, None
-        m = np.zeros((len(rows), max(n, 1)))
-        for r, (coeffs, _rhs) in enumerate(rows):
-            for i, v in coeffs.items():
-                m[r, i] = v
-        return m, np.array([rhs for _c, rhs in rows], dtype=float)
 
-    a_eq, b_eq = matrix(eq_rows)
-    a_ub, b_ub = matrix(ub_rows)
-    bounds = [(1, None if math.isinf(u) else u) for u in upper]
-    margin_by_id = {(m.kind, m.key): m for m in margins}
+class _Program:
+    """The published equations over the suppressed cells (each at least 1), for HiGHS."""
 
-    out: dict[tuple[str, Key], tuple[float, float]] = {}
-    for target in targets:
-        objective = np.zeros(max(n, 1))
-        constant = 0.0
-        if target[0] == "cell":
-            objective[index[target[1]]] = 1.0
-        else:
-            margin = margin_by_id[target]
-            if not margin.additive:
-                # A distinct-people total is not a function of its cells: bound it by them.
-                out[target] = (0.0, math.inf)
-                continue
-            for c in margin.cells:
-                if c in suppressed_cells:
-                    objective[index[c]] = 1.0
-                else:
-                    constant += cells[c]
-            if not objective.any():
-                out[target] = (constant, constant)
-                continue
-        low = linprog(objective, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=b_eq, bounds=bounds)
-        high = linprog(-objective, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=b_eq, bounds=bounds)
-        lo = low.fun + constant if low.status == 0 else -math.inf
-        hi = -high.fun + constant if high.status == 0 else math.inf
-        out[target] = (lo, hi)
-    return out
+    def __init__(
+        self,
+        n: int,
+        upper: list[float],
+        eq_rows: list[tuple[dict[int, float], float]],
+        ub_rows: list[tuple[dict[int, float], float]],
+    ) -> None:
+        self.n = n
+        self.upper = upper
+        self.eq_rows = eq_rows
+        self.ub_rows = ub_rows
+        self.highs = highspy.Highs()
+        self.highs.setOptionValue("output_flag", False)
+        # Presolve would throw away the previous basis that makes each re-solve cheap.
+        self.highs.setOptionValue("presolve", "off")
+        inf = highspy.kHighsInf
+        self.highs.addCols(
+            n,
+            np.zeros(n),
+            np.ones(n),
+            np.array([inf if math.isinf(u) else u for u in upper], dtype=float),
+            0,
+            np.zeros(0, dtype=np.int32),
+            np.zeros(0, dtype=np.int32),
+            np.zeros(0),
+        )
+        # Equalities are rows fixed at their value; "-sum <= rhs" is "sum >= -rhs".
+        rows = [(coeffs, rhs, rhs) for coeffs, rhs in eq_rows]
+        rows += [({i: 1.0 for i in coeffs}, -rhs, inf) for coeffs, rhs in ub_rows]
+        if rows:
+            starts, indices, values = [], [], []
+            for coeffs, _low, _high in rows:
+                starts.append(len(indices))
+                indices.extend(coeffs)
+                values.extend(coeffs.values())
+            self.highs.addRows(
+                len(rows),
+                np.array([low for _c, low, _h in rows], dtype=float),
+                np.array([high for _c, _l, high in rows], dtype=float),
+                len(indices),
+                np.array(starts, dtype=np.int32),
+                np.array(indices, dtype=np.int32),
+                np.array(values, dtype=float),
+            )
+        self.objective: list[int] = []
+
+    def lowest(self, objective: list[int]) -> float:
+        """Smallest sum of the ``objective`` variables."""
+        self._aim(objective)
+        return self._optimum(highspy.ObjSense.kMinimize, objective)
+
+    def highest(self, objective: list[int]) -> float:
+        """Largest sum of the ``objective`` variables."""
+        self._aim(objective)
+        return self._optimum(highspy.ObjSense.kMaximize, objective)
+
+    def _aim(self, objective: list[int]) -> None:
+        if objective == self.objective:
+            return
+        if self.objective:
+            self.highs.changeColsCost(
+                len(self.objective),
+                np.array(self.objective, dtype=np.int32),
+                np.zeros(len(self.objective)),
+            )
+        self.objective = objective
+        self.highs.changeColsCost(
+            len(objective), np.array(objective, dtype=np.int32), np.ones(len(objective))
+        )
+
+    def _optimum(self, sense: highspy.ObjSense, objective: list[int]) -> float:
+        self.highs.changeObjectiveSense(sense)
+        self.highs.run()
+        status = self.highs.getModelStatus()
+        if status == highspy.HighsModelStatus.kOptimal:
+            return self.highs.getInfo().objective_function_value
+        if status == highspy.HighsModelStatus.kUnbounded:
+            return -math.inf if sense == highspy.ObjSense.kMinimize else math.inf
+        return self._fallback(sense, objective)
+
+    def _fallback(self, sense: highspy.ObjSense, objective: list[int]) -> float:
+        """Any other outcome is settled from scratch by SciPy, as before HiGHS was kept warm."""
+        sign = 1.0 if sense == highspy.ObjSense.kMinimize else -1.0
+        c = np.zeros(max(self.n, 1))
+        c[objective] = sign
+
+        def matrix(rows):
+            if not rows:
+                return None, None
+            m = np.zeros((len(rows), max(self.n, 1)))
+            for r, (coeffs, _rhs) in enumerate(rows):
+                for i, v in coeffs.items():
+                    m[r, i] = v
+            return m, np.array([rhs for _c, rhs in rows], dtype=float)
+
+        a_eq, b_eq = matrix(self.eq_rows)
+        a_ub, b_ub = matrix(self.ub_rows)
+        bounds = [(1, None if math.isinf(u) else u) for u in self.upper]
+        result = linprog(c, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=b_eq, bounds=bounds)
+        if result.status == 0:
+            return sign * result.fun
+        return -sign * math.inf
 
 
 def _components(
@@ -215,37 +321,181 @@ def _components(
     return out
 
 
-def _unsafe(
+class _Shortcuts:
+    """Verdicts that need no linear program, each backed by a proof.
+
+    Unsafe: a published sum bounds a cell by what is left of it once every other suppressed
+    cell in it holds at least 1, and a cell's range can be no wider than that.
+    Safe: two consistent tables whose values of the cell are k apart. Starting from the true
+    counts, moving people around a rectangle of suppressed cells (+ - + -, two rows by two
+    columns) or between two suppressed cells that every published total holds together
+    leaves every total unchanged; as long as each cell stays at least 1 and under its caps,
+    the result is consistent with what is published. Otherwise (None) the LP decides.
+    """
+
+    def __init__(
+        self,
+        cells: Mapping[Key, int],
+        suppressed_cells: set[Key],
+        margins: list[Margin],
+        suppressed_margins: set[tuple[str, Key]],
+        k: int,
+    ) -> None:
+        self.cells = cells
+        self.k = k
+        self.suppressed = suppressed_cells
+        self.cap: dict[Key, float] = defaultdict(lambda: math.inf)
+        self.room: dict[Key, float] = defaultdict(lambda: math.inf)
+        signature: dict[Key, list[int]] = defaultdict(list)
+        for i, margin in enumerate(margins):
+            if (margin.kind, margin.key) in suppressed_margins:
+                continue
+            hidden = [c for c in margin.cells if c in suppressed_cells]
+            for c in hidden:
+                signature[c].append(i)
+            if not margin.additive:
+                for c in hidden:
+                    self.cap[c] = min(self.cap[c], margin.value)
+                continue
+            left = margin.value - sum(cells[c] for c in margin.cells if c not in suppressed_cells)
+            for c in hidden:
+                self.room[c] = min(self.room[c], left - (len(hidden) - 1))
+        self.rows: dict[Key, list[Key]] = defaultdict(list)
+        self.columns: dict[Key, list[Key]] = defaultdict(list)
+        self.twins: dict[tuple[int, ...], list[Key]] = defaultdict(list)
+        for c in sorted(suppressed_cells):
+            self.rows[c[:-1]].append(c)
+            self.columns[c[-1:]].append(c)
+            self.twins[tuple(signature[c])].append(c)
+        self.signature = {c: tuple(signature[c]) for c in suppressed_cells}
+        self.floor: dict[Key, float] = {}
+
+    def verdict(self, cell: Key) -> bool | None:
+        if min(self.room[cell], self.cap[cell]) - 1 < self.k:
+            return False
+        down = self._shift(cell, -1, self.k)
+        self.floor[cell] = self.cells[cell] - down
+        if self._shift(cell, 1, self.k - down) + down >= self.k:
+            return True
+        return None
+
+    def settle(self, cell: Key, program: _Program, variable: int) -> bool:
+        """Whether ``cell`` is safe, by as few solves as it takes.
+
+        The smallest value is at least 1 and at most ``floor`` (a consistent table has it),
+        so the largest value alone often decides.
+        """
+        hi = program.highest([variable])
+        if hi - 1 < self.k:
+            return False
+        if hi - self.floor[cell] >= self.k:
+            return True
+        return hi - program.lowest([variable]) >= self.k
+
+    def _moves(self, cell: Key):
+        """Cells to raise and lower with ``cell`` (which is raised) keeping every total."""
+        for other in self.twins[self.signature[cell]]:
+            if other != cell:
+                yield (), (other,)
+        if len(cell) < 2:
+            return
+        for a in self.rows[cell[:-1]]:
+            if a == cell:
+                continue
+            for b in self.columns[cell[-1:]]:
+                d = b[:-1] + a[-1:]
+                if b != cell and d in self.suppressed:
+                    yield (d,), (a, b)
+
+    def _shift(self, cell: Key, sign: int, wanted: float) -> float:
+        """How far ``cell`` can move in direction ``sign`` (up to ``wanted``) by such moves."""
+        used_up: dict[Key, float] = defaultdict(float)
+        used_down: dict[Key, float] = defaultdict(float)
+        moved = 0.0
+        for raised, lowered in self._moves(cell):
+            if moved >= wanted:
+                break
+            if sign < 0:
+                raised, lowered = lowered, raised
+            ups = (cell, *raised) if sign > 0 else raised
+            downs = lowered if sign > 0 else (cell, *lowered)
+            step = min(
+                [self.cap[c] - self.cells[c] - used_up[c] for c in ups]
+                + [self.cells[c] - 1 - used_down[c] for c in downs]
+            )
+            if step <= 0:
+                continue
+            for c in ups:
+                used_up[c] += step
+            for c in downs:
+                used_down[c] += step
+            moved += step
+        return moved
+
+
+def _checks(
     cells: Mapping[Key, int],
     suppressed_cells: set[Key],
     margins: list[Margin],
     suppressed_margins: set[tuple[str, Key]],
     k: int,
     safe: set[tuple[str, Key]],
-) -> list[list[tuple[str, Key]]]:
-    """Suppressed figures whose consistent range is narrower than k, grouped by component.
+) -> Iterator[tuple[tuple[str, Key], Callable[[], bool]]]:
+    """Each suppressed figure not known to be safe, with a check of whether it is unsafe
+    (its consistent range narrower than k): cells component by component, then totals.
 
-    Figures found safe are added to ``safe``: suppressing more only removes information, so
-    a safe figure stays safe and is never solved again.
+    A check costs linear programs only when it is called, so figures the caller passes over
+    cost nothing. The sets must not change while this runs: pass copies. Figures found safe
+    are added to ``safe``: suppressing more only removes information, so a safe figure stays
+    safe and is never solved again.
     """
-    unsafe: list[list[tuple[str, Key]]] = []
+    shortcuts: list[_Shortcuts] = []
+
+    def cell_check(target: tuple[str, Key], solver: Callable[[], tuple[_Program, dict]]):
+        def unsafe() -> bool:
+            if not shortcuts:
+                shortcuts.append(
+                    _Shortcuts(cells, suppressed_cells, margins, suppressed_margins, k)
+                )
+            verdict = shortcuts[0].verdict(target[1])
+            if verdict is None:
+                program, index = solver()
+                verdict = shortcuts[0].settle(target[1], program, index[target[1]])
+            if verdict:
+                safe.add(target)
+            return not verdict
+
+        return unsafe
+
+    def lazy(*args: object) -> Callable[[], tuple[_Program, dict]]:
+        built: list[tuple[_Program, dict]] = []
+
+        def solver() -> tuple[_Program, dict]:
+            if not built:
+                built.append(_program(*args))
+            return built[0]
+
+        return solver
+
     for members, related in _components(suppressed_cells, margins, suppressed_margins):
-        targets = [("cell", c) for c in sorted(members) if ("cell", c) not in safe]
-        if not targets:
-            continue
-        ranges = _ranges(cells, members, related, suppressed_margins, targets)
-        found = [t for t, (lo, hi) in ranges.items() if hi - lo < k]
-        safe.update(t for t in targets if t not in found)
-        if found:
-            unsafe.append(found)
+        solver = lazy(cells, members, related, suppressed_margins)
+        for c in sorted(members):
+            if ("cell", c) not in safe:
+                yield ("cell", c), cell_check(("cell", c), solver)
+
+    def margin_check(target: tuple[str, Key]) -> Callable[[], bool]:
+        def unsafe() -> bool:
+            lo, hi = _ranges(cells, suppressed_cells, margins, suppressed_margins, [target])[target]
+            if hi - lo >= k:
+                safe.add(target)
+            return hi - lo < k
+
+        return unsafe
+
     margin_ids = {(m.kind, m.key) for m in margins}
-    margin_targets = [t for t in sorted(suppressed_margins) if t in margin_ids and t not in safe]
-    if margin_targets:
-        ranges = _ranges(cells, suppressed_cells, margins, suppressed_margins, margin_targets)
-        found = [t for t, (lo, hi) in ranges.items() if hi - lo < k]
-        safe.update(t for t in margin_targets if t not in found)
-        unsafe.extend([t] for t in found)
-    return unsafe
+    for target in sorted(suppressed_margins):
+        if target in margin_ids and target not in safe:
+            yield target, margin_check(target)
 
 
 def _obvious_complements(
@@ -349,22 +599,28 @@ def protect(table: Table, policy: Policy) -> Result:
 
     _obvious_complements(cells, suppressed_cells, margins, suppressed_margins, k)
     safe: set[tuple[str, Key]] = set()
+    # Totals never change, so neither does the area of a figure: work each out once.
+    areas: dict[tuple[str, Key], set[Key]] = {}
     while True:
-        unsafe = _unsafe(cells, suppressed_cells, margins, suppressed_margins, k, safe)
-        if not unsafe:
-            break
-        progressed = False
+        # Every check of a round sees the table as it was when the round began.
+        checks = _checks(cells, set(suppressed_cells), margins, set(suppressed_margins), k, safe)
+        found = progressed = False
         # Several suppressions per round, but never two for figures sharing a total: the
-        # first may already protect the second, and the next round will tell.
+        # first may already protect the second, and the next round will tell. A figure
+        # passed over for that reason needs no check this round.
         touched: set[Key] = set()
-        for group in unsafe:
-            for target in group:
-                area = _area(target, margins)
-                if area & touched:
-                    continue
-                if _protect_one(target, cells, suppressed_cells, margins, suppressed_margins):
-                    touched |= area
-                    progressed = True
+        for target, unsafe in checks:
+            if target not in areas:
+                areas[target] = _area(target, margins)
+            area = areas[target]
+            if not area.isdisjoint(touched) or not unsafe():
+                continue
+            found = True
+            if _protect_one(target, cells, suppressed_cells, margins, suppressed_margins):
+                touched |= area
+                progressed = True
+        if not found:
+            break
         if not progressed:
             # Everything related is already suppressed; suppress every total as a last resort.
             suppressed_margins.update((m.kind, m.key) for m in margins)

@@ -149,3 +149,35 @@ def test_policy_refuses_meaningless_values():
         Policy(threshold=1)
     with pytest.raises(ValueError):
         Policy(rounding_base=0)
+
+
+@settings(max_examples=60, deadline=None)
+@given(tables())
+def test_shortcut_verdicts_agree_with_the_linear_program(table):
+    from research_exports import disclosure
+
+    cells = dict(table.cells)
+    margins = table.margins()
+    hidden = {key for key, v in cells.items() if 0 < v < K}
+    hidden_margins = {(m.kind, m.key) for m in margins if 0 < m.value < K}
+    disclosure._obvious_complements(cells, hidden, margins, hidden_margins, K)
+    shortcuts = disclosure._Shortcuts(cells, hidden, margins, hidden_margins, K)
+    targets = [("cell", key) for key in sorted(hidden)]
+    ranges = disclosure._ranges(cells, hidden, margins, hidden_margins, targets)
+    for target, (lo, hi) in ranges.items():
+        verdict = shortcuts.verdict(target[1])
+        assert verdict is None or verdict == (hi - lo >= K), (target, lo, hi, verdict)
+
+
+def test_sparse_table_of_small_cells_stays_protected():
+    counts = {
+        (f"y{y}", g, f"c{c}"): (v if g != "rare" else v % 7)
+        for y in range(6)
+        for g in ("man", "woman", "rare")
+        for c in range(8)
+        for v in [(y * 37 + c * 11 + len(g) * 5) % 60 + (c < 2) * 150]
+    }
+    table = make_table(counts, 3)
+    result = protect(table, Policy(threshold=K))
+    for key, (lo, hi) in published_ranges(table, result).items():
+        assert hi - lo >= K, (key, lo, hi)

@@ -1,0 +1,123 @@
+"""Disclosure control on sparse tables: seconds taken by ``protect`` and what it suppressed.
+
+Run by hand (not part of the test suite); no database:
+
+    PYTHONPATH=. .venv/bin/python benchmarks/bench_disclosure.py
+
+Tables:
+
+- ``rare``: 1,000,000 generated people counted by year of registration × gender × citizenship,
+  skewed like ``bench_extract.py`` (a few countries hold most people) with one gender category
+  held by 0.05 % of people, so most of its cells fall under the threshold (about 1,100 cells);
+- the CTDC 2021 synthetic data (``--ctdc``, read only if the file is there), counted by each
+  ``--ctdc-dimensions`` set.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import gzip
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from research_exports.disclosure import Policy, Table, protect  # noqa: E402
+
+CTDC = Path("/work/shared/data/ctdc/ctdc-global-synthetic-2021.csv.gz")
+CTDC_DIMENSIONS = (
+    "citizenship,CountryOfExploitation",
+    "yearOfRegistration,gender,ageBroad",
+    "yearOfRegistration,citizenship,gender",
+    "yearOfRegistration,gender,citizenship",
+)
+COUNTRIES = [
+    *("NPL", "IND", "BGD", "MMR", "THA", "KHM", "LAO", "VNM", "IDN", "PHL"),
+    *("MYS", "CHN", "UKR", "MDA", "ROU", "BGR", "NGA", "GHA", "ETH", "KEN"),
+    *("UGA", "SDN", "ERI", "SOM", "HTI", "HND", "GTM", "SLV", "MEX", "VEN"),
+]
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--rare", type=float, default=0.0005, help="share of the rare gender")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--ctdc", type=Path, default=CTDC)
+    parser.add_argument("--ctdc-dimensions", nargs="*", default=list(CTDC_DIMENSIONS))
+    return parser.parse_args()
+
+
+def make_table(dimensions: tuple[str, ...], counts: Counter) -> Table:
+    rows: Counter = Counter()
+    columns: Counter = Counter()
+    for key, v in counts.items():
+        rows[key[:-1]] += v
+        columns[key[-1:]] += v
+    return Table(
+        dimensions=dimensions,
+        cells=dict(counts),
+        row_totals=dict(rows),
+        column_totals=dict(columns),
+        grand_total=sum(counts.values()),
+    )
+
+
+def rare_table(rows: int, rare: float, seed: int) -> Table:
+    rng = np.random.default_rng(seed)
+    years = 2010 + rng.integers(0, 15, rows)
+    u = rng.random(rows)
+    gender = np.where(u < rare, 2, np.where(rng.random(rows) < 0.6, 1, 0))
+    country = np.floor(rng.random(rows) ** 3 * len(COUNTRIES)).astype(int)
+    names = ("Man", "Woman", "Trans/Transgender/NonConforming")
+    keys, counts = np.unique(np.stack([years, gender, country]), axis=1, return_counts=True)
+    cells = Counter(
+        {
+            (str(y), names[g], COUNTRIES[c]): int(n)
+            for (y, g, c), n in zip(keys.T.tolist(), counts.tolist(), strict=True)
+        }
+    )
+    return make_table(("yearOfRegistration", "gender", "citizenship"), cells)
+
+
+def ctdc_table(path: Path, dimensions: tuple[str, ...]) -> Table:
+    counts: Counter = Counter()
+    with gzip.open(path, "rt", newline="") as f:
+        for row in csv.DictReader(f):
+            counts[tuple(row[d] or "missing" for d in dimensions)] += 1
+    return make_table(dimensions, counts)
+
+
+def run(label: str, table: Table) -> None:
+    start = time.perf_counter()
+    result = protect(table, Policy())
+    seconds = time.perf_counter() - start
+    published = sum(v is not None for v in result.cells.values())
+    print(
+        f"{label}: {len(table.cells)} cells, {result.primary_cells} primary, "
+        f"{result.complementary_cells} complementary, {published} published, "
+        f"totals suppressed {result.primary_totals}+{result.complementary_totals}: "
+        f"{seconds:.2f} s",
+        flush=True,
+    )
+
+
+def main() -> int:
+    args = parse_args()
+    run("rare", rare_table(args.rows, args.rare, args.seed))
+    if args.ctdc.exists():
+        for spec in args.ctdc_dimensions:
+            run(spec, ctdc_table(args.ctdc, tuple(spec.split(","))))
+    else:
+        print(f"{args.ctdc} not found: CTDC tables skipped")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
