@@ -25,6 +25,7 @@ from cases.models import CaseAccessReason
 from cases.selectors import access_case_by_id
 from cases.vocabularies import ReferralReason, SupportPlanType, country_choices, language_choices
 from config.api.pagination import DefaultPagination
+from config.api.permissions import IsCentralAdmin
 from config.api.serializers import StrictInputSerializer
 
 from .models import (
@@ -105,17 +106,6 @@ CASE_ID_PARAMETER = _path_id("case_id", "case")
 INTERVIEW_ID_PARAMETER = _path_id("interview_id", "assistance interview")
 SERVICE_ID_PARAMETER = _path_id("service_id", "assistance service")
 MOVEMENT_ID_PARAMETER = _path_id("movement_id", "movement")
-
-
-class IsCentralAdmin(permissions.IsAuthenticated):
-    """Signed-in users who are not central administrators get the one 404."""
-
-    def has_permission(self, request, view) -> bool:
-        if not super().has_permission(request, view):
-            return False
-        if not request.user.sees_all_missions:
-            raise exceptions.NotFound
-        return True
 
 
 class CaseRecordListApi(generics.ListAPIView):

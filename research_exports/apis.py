@@ -20,11 +20,12 @@ from drf_spectacular.utils import (
     extend_schema,
     extend_schema_field,
 )
-from rest_framework import exceptions, generics, permissions, serializers, status
+from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api.pagination import DefaultPagination
+from config.api.permissions import IsCentralAdmin, IsResearcher
 from config.api.serializers import StrictInputSerializer
 
 from .extracts import (
@@ -45,26 +46,6 @@ SNAPSHOTS_SHOWN = 20
 EXTRACT_ID_PARAMETER = OpenApiParameter(
     "extract_id", OpenApiTypes.UUID, OpenApiParameter.PATH, description="The extract's id."
 )
-
-
-class IsResearcher(permissions.IsAuthenticated):
-    """Researchers only; any other signed-in user gets the one 404."""
-
-    def has_permission(self, request, view) -> bool:
-        if not super().has_permission(request, view):
-            return False
-        if not request.user.is_researcher:
-            raise exceptions.NotFound
-        return True
-
-
-class IsMartAdministrator(permissions.IsAuthenticated):
-    def has_permission(self, request, view) -> bool:
-        if not super().has_permission(request, view):
-            return False
-        if request.user.is_researcher or not request.user.sees_all_missions:
-            raise exceptions.NotFound
-        return True
 
 
 class VariableOutputSerializer(serializers.Serializer):
@@ -282,7 +263,7 @@ class MessageOutputSerializer(serializers.Serializer):
 class MartApi(APIView):
     """``research/mart/``: central administrators list snapshots (GET) or ask for a rebuild."""
 
-    permission_classes = [IsMartAdministrator]
+    permission_classes = [IsCentralAdmin]
 
     @extend_schema(
         operation_id="research_mart_snapshots_list",

@@ -29,6 +29,7 @@ from rest_framework.views import APIView
 
 from cases.selectors import access_case_by_id
 from config.api.pagination import DefaultPagination
+from config.api.permissions import IsCentralAdmin
 from config.api.serializers import StrictInputSerializer
 
 from .sections import SECTION_KEYS, SECTIONS
@@ -66,17 +67,6 @@ SECTION_PARAMETER = OpenApiParameter(
     enum=list(SECTION_KEYS),
     description="The section to save; its answers are those of the matching request schema.",
 )
-
-
-class IsCentralAdmin(permissions.IsAuthenticated):
-    """Central review: signed-in users who are not central administrators get the one 404."""
-
-    def has_permission(self, request, view) -> bool:
-        if not super().has_permission(request, view):
-            return False
-        if not request.user.sees_all_missions:
-            raise exceptions.NotFound
-        return True
 
 
 class CaseScreeningListApi(generics.ListAPIView):
