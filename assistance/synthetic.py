@@ -20,10 +20,10 @@ from decimal import Decimal
 from typing import Any
 
 from accounts.models import Mission
+from cases.bulk import CopyTable, Weighted, at, days
 from cases.models import Case
 from cases.vocabularies import CaseStatus, OrganisationType, ReferralReason, SupportPlanType
 from screening.models import Screening
-from screening.synthetic import _at, _CopyTable, _days, _Weighted
 
 from .models import (
     SERVICE_SUB_TYPES,
@@ -226,7 +226,7 @@ REFERRAL_SHARE = 0.35
 SECOND_REFERRAL_SHARE = 0.2
 OUTGOING_SHARE = 0.8
 SHARES_DATA_SHARE = 0.6
-REFERRAL_REASONS = _Weighted(
+REFERRAL_REASONS = Weighted(
     {
         ReferralReason.AdditionalServicesRequired: 75,
         ReferralReason.MigrationOrChangeOfLocation: 15,
@@ -235,7 +235,7 @@ REFERRAL_REASONS = _Weighted(
 )
 
 # The person's wish, for a foreign citizen and for one assisted in their own country.
-WISH_ABROAD = _Weighted(
+WISH_ABROAD = Weighted(
     {
         PersonWish.RETURN: 70,
         PersonWish.STAY: 12,
@@ -243,7 +243,7 @@ WISH_ABROAD = _Weighted(
         PersonWish.UNDECIDED: 15,
     }
 )
-WISH_AT_HOME = _Weighted(
+WISH_AT_HOME = Weighted(
     {PersonWish.STAY: 70, PersonWish.THIRD_COUNTRY: 3, PersonWish.UNDECIDED: 27}
 )
 MOVEMENT_FOR_WISH = {
@@ -255,7 +255,7 @@ MOVEMENT_FOR_WISH = {
 # home is recorded less often: there is usually nothing to organise.
 MOVEMENT_SHARE = {CaseStatus.ACTIVE: 0.45, CaseStatus.FOLLOW_UP: 0.8, CaseStatus.CLOSED: 0.9}
 LOCAL_INTEGRATION_AT_HOME_SHARE = 0.1
-ACTIVE_MOVEMENT_STATUS = _Weighted(
+ACTIVE_MOVEMENT_STATUS = Weighted(
     {
         Movement.Status.PLANNED: 30,
         Movement.Status.CONFIRMED: 25,
@@ -270,7 +270,7 @@ MOVEMENT_STEPS = (
     Movement.Status.ARRIVED,
 )
 NO_GO_SHARE = 0.1
-TRAVEL_DOCUMENTS = _Weighted(
+TRAVEL_DOCUMENTS = Weighted(
     {
         TravelDocumentStatus.VALID_DOCUMENT: 45,
         TravelDocumentStatus.LAISSEZ_PASSER: 40,
@@ -278,17 +278,17 @@ TRAVEL_DOCUMENTS = _Weighted(
     }
 )
 
-RISK_LEVELS = _Weighted({RiskLevel.LOW: 50, RiskLevel.MEDIUM: 35, RiskLevel.HIGH: 15})
+RISK_LEVELS = Weighted({RiskLevel.LOW: 50, RiskLevel.MEDIUM: 35, RiskLevel.HIGH: 15})
 OBJECTIVES = "Safety, recovery and a sustainable livelihood agreed with the person."
 ACTION_PLAN = "Shelter and health care first, then counselling, documents and training."
 GO_REASONING = "Family assessment positive; no known risk at destination."
 NO_GO_REASONING = "Risk at destination not yet cleared; assessment to be repeated."
 REFERRAL_DETAILS = "Referred for specialised support."
 
-_CATEGORIES = _Weighted(CATEGORY_WEIGHTS)
-_SERVICE_COUNT = _Weighted(SERVICE_COUNT_WEIGHTS)
-_SERVICE_STATUS = {status: _Weighted(w) for status, w in SERVICE_STATUS_WEIGHTS.items()}
-_CURRENCIES = {country: _Weighted(w) for country, w in CURRENCIES.items()}
+_CATEGORIES = Weighted(CATEGORY_WEIGHTS)
+_SERVICE_COUNT = Weighted(SERVICE_COUNT_WEIGHTS)
+_SERVICE_STATUS = {status: Weighted(w) for status, w in SERVICE_STATUS_WEIGHTS.items()}
+_CURRENCIES = {country: Weighted(w) for country, w in CURRENCIES.items()}
 _SUB_TYPES = {category: sorted(codes) for category, codes in SERVICE_SUB_TYPES.items()}
 
 
@@ -317,7 +317,7 @@ def _between(rng: random.Random, start: datetime.date, end: datetime.date) -> da
     """A day from ``start`` to ``end``, nearer the start; ``start`` when the range is empty."""
     if end <= start:
         return start
-    return min(start + _days(rng, (end - start).days + 1), end)
+    return min(start + days(rng, (end - start).days + 1), end)
 
 
 def _cost(rng: random.Random, category: str, country: str) -> tuple[Decimal | None, str]:
@@ -333,12 +333,12 @@ def _cost(rng: random.Random, category: str, country: str) -> tuple[Decimal | No
 
 class _Tables:
     def __init__(self) -> None:
-        self.interviews = _CopyTable(AssistanceInterview)
-        self.plans = _CopyTable(SupportPlan)
-        self.services = _CopyTable(AssistanceService)
-        self.referrals = _CopyTable(Referral)
-        self.movements = _CopyTable(Movement)
-        self.legs = _CopyTable(MovementLeg)
+        self.interviews = CopyTable(AssistanceInterview)
+        self.plans = CopyTable(SupportPlan)
+        self.services = CopyTable(AssistanceService)
+        self.referrals = CopyTable(Referral)
+        self.movements = CopyTable(Movement)
+        self.legs = CopyTable(MovementLeg)
 
     def write(self) -> None:
         for table in (
@@ -393,11 +393,11 @@ class _Assisted:
         self.movement(wish)
 
     def _stamp(self, day: datetime.date) -> datetime.datetime:
-        return _at(day, self.rng, self.now)
+        return at(day, self.rng, self.now)
 
     def interview(self) -> str:
         rng = self.rng
-        self.interviewed_on = min(self.begins + _days(rng, 30), self.today)
+        self.interviewed_on = min(self.begins + days(rng, 30), self.today)
         moment = self._stamp(self.interviewed_on)
         abroad = self.citizenship != self.country
         wish = (WISH_ABROAD if abroad else WISH_AT_HOME)(rng)
@@ -430,7 +430,7 @@ class _Assisted:
     def plan(self) -> None:
         rng = self.rng
         start = _between(
-            rng, self.interviewed_on, min(self.interviewed_on + _days(rng, 14), self.today)
+            rng, self.interviewed_on, min(self.interviewed_on + days(rng, 14), self.today)
         )
         planned_end = start + datetime.timedelta(days=rng.randint(90, 365))
         closed = self.case.status == CaseStatus.CLOSED

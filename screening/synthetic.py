@@ -13,19 +13,15 @@ and duration derived by ``services._derive``. Free text is short, generic and sy
 
 from __future__ import annotations
 
-import bisect
 import datetime
-import itertools
 import random
 import uuid
 from collections.abc import Iterable
 from types import SimpleNamespace
 from typing import Any
 
-from django.db import DEFAULT_DB_ALIAS, connections, models
-
 from accounts.models import User
-from cases.fields import EncryptedTextField
+from cases.bulk import CopyTable, Weighted, at, days
 from cases.models import Case
 from cases.synthetic import LANGUAGES
 from cases.vocabularies import (
@@ -325,110 +321,34 @@ PAST_SCREENING = {
 }
 
 
-class _Weighted:
-    """A weighted choice drawn with one random() and a bisect: the seed makes millions."""
-
-    def __init__(self, weights: dict[Any, float]) -> None:
-        self.values = list(weights)
-        self.cumulative = list(itertools.accumulate(weights.values()))
-        self.total = self.cumulative[-1]
-
-    def __call__(self, rng: random.Random) -> Any:
-        return self.values[bisect.bisect_right(self.cumulative, rng.random() * self.total)]
-
-
 _MIXES = {
-    mission: {gender: _Weighted(mix) for gender, mix in by_gender.items()}
+    mission: {gender: Weighted(mix) for gender, mix in by_gender.items()}
     for mission, by_gender in EXPLOITATION_MIXES.items()
 }
-_OTHER_EXPLOITATION = _Weighted(OTHER_EXPLOITATION)
-_INDUSTRIES = _Weighted(LABOUR_INDUSTRIES)
-_SEX_TYPES = _Weighted(SEXUAL_EXPLOITATION_TYPES)
+_OTHER_EXPLOITATION = Weighted(OTHER_EXPLOITATION)
+_INDUSTRIES = Weighted(LABOUR_INDUSTRIES)
+_SEX_TYPES = Weighted(SEXUAL_EXPLOITATION_TYPES)
 _MEANS = {
     group: [(MEANS_CODES[flag], share) for flag, share in shares.items()]
     for group, shares in MEANS_SHARES.items()
 }
-_DURATIONS = {group: _Weighted(bands) for group, bands in DURATION_BANDS.items()}
-_RECRUITER = _Weighted(RECRUITER_RELATIONS)
-_DESTINATIONS = {country: _Weighted(c) for country, c in EXPLOITATION_COUNTRIES.items()}
-_PERPETRATOR_COUNT = _Weighted(PERPETRATOR_COUNTS)
-_REFERRAL_SOURCE = _Weighted(REFERRAL_SOURCES)
-_ORGANISATION_TYPE = _Weighted(ORGANISATION_TYPES)
-_DECISION_ORGANISATION = _Weighted(DECISION_ORGANISATIONS)
-_MARITAL = _Weighted(MARITAL_STATUSES)
-_EDUCATION = _Weighted(EDUCATION_LEVELS)
-_VULNERABILITY = _Weighted(VULNERABILITIES)
-_RECRUITMENT_METHOD = _Weighted(RECRUITMENT_METHODS)
-_EXIT_MODE = _Weighted(EXIT_MODES)
-_IDENTIFIED_BY = _Weighted(IDENTIFIED_BY)
-_PERPETRATOR_GENDER = _Weighted(PERPETRATOR_GENDERS)
+_DURATIONS = {group: Weighted(bands) for group, bands in DURATION_BANDS.items()}
+_RECRUITER = Weighted(RECRUITER_RELATIONS)
+_DESTINATIONS = {country: Weighted(c) for country, c in EXPLOITATION_COUNTRIES.items()}
+_PERPETRATOR_COUNT = Weighted(PERPETRATOR_COUNTS)
+_REFERRAL_SOURCE = Weighted(REFERRAL_SOURCES)
+_ORGANISATION_TYPE = Weighted(ORGANISATION_TYPES)
+_DECISION_ORGANISATION = Weighted(DECISION_ORGANISATIONS)
+_MARITAL = Weighted(MARITAL_STATUSES)
+_EDUCATION = Weighted(EDUCATION_LEVELS)
+_VULNERABILITY = Weighted(VULNERABILITIES)
+_RECRUITMENT_METHOD = Weighted(RECRUITMENT_METHODS)
+_EXIT_MODE = Weighted(EXIT_MODES)
+_IDENTIFIED_BY = Weighted(IDENTIFIED_BY)
+_PERPETRATOR_GENDER = Weighted(PERPETRATOR_GENDERS)
 
 
-class _CopyTable:
-    """Rows of one model written with COPY, from dicts of field values.
-
-    Faster than model instances: a screening has about ninety columns, and building and
-    preparing ninety fields per row would cost more than the rest of the seed. Encrypted
-    fields still go through the field's own ``get_db_prep_save``, as on ``save()``.
-    """
-
-    def __init__(self, model: type[models.Model], *, database_id: bool = False) -> None:
-        self.model = model
-        self.fields = [
-            f
-            for f in model._meta.concrete_fields
-            if database_id or not isinstance(f, models.AutoField)
-        ]
-        self.index = {f.attname: i for i, f in enumerate(self.fields)}
-        self.index.update({f.name: i for i, f in enumerate(self.fields)})
-        self.defaults = [self._default(f) for f in self.fields]
-        self.encrypted = [f for f in self.fields if isinstance(f, EncryptedTextField)]
-        self.rows: list[list[Any]] = []
-
-    @staticmethod
-    def _default(field: models.Field) -> Any:
-        if field.has_default():
-            return field.get_default()
-        return None if field.null else ""
-
-    def add(self, values: dict[str, Any]) -> None:
-        row = self.defaults.copy()
-        for name, value in values.items():
-            row[self.index[name]] = value
-        self.rows.append(row)
-
-    def write(self) -> None:
-        db = connections[DEFAULT_DB_ALIAS]
-        for field in self.encrypted:
-            i = self.index[field.attname]
-            for row in self.rows:
-                if row[i]:
-                    row[i] = field.get_db_prep_save(row[i], db)
-        table = db.ops.quote_name(self.model._meta.db_table)
-        columns = ", ".join(db.ops.quote_name(f.column) for f in self.fields)
-        with (
-            db.cursor() as cursor,
-            cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
-        ):
-            for row in self.rows:
-                copy.write_row(row)
-        self.rows = []
-
-
-def _at(day: datetime.date, rng: random.Random, now: datetime.datetime) -> datetime.datetime:
-    """A moment during working hours of ``day``, never after ``now``."""
-    moment = datetime.datetime(
-        day.year, day.month, day.day, 8 + rng.randrange(9), rng.randrange(60), tzinfo=datetime.UTC
-    )
-    return min(moment, now)
-
-
-def _days(rng: random.Random, limit: int) -> datetime.timedelta:
-    # Triangular towards zero: most gaps are short, a few are long.
-    return datetime.timedelta(days=int(rng.triangular(0, limit, 0)))
-
-
-def _some(rng: random.Random, choose: _Weighted, most: int) -> list[str]:
+def _some(rng: random.Random, choose: Weighted, most: int) -> list[str]:
     return sorted({choose(rng) for _ in range(rng.randrange(most + 1))})
 
 
@@ -462,10 +382,10 @@ def _exploitation(
 
     floor = datetime.date(person.birth_year, 1, 1) if person.birth_year else datetime.date.min
     interview = answers["interview_date"]
-    exit_date = max(interview - _days(rng, EXIT_BEFORE_INTERVIEW_DAYS), floor)
+    exit_date = max(interview - days(rng, EXIT_BEFORE_INTERVIEW_DAYS), floor)
     low, high = _DURATIONS[group](rng)
     start = max(exit_date - datetime.timedelta(days=rng.randint(low, high)), floor)
-    recruited = max(start - _days(rng, RECRUITMENT_BEFORE_START_DAYS), floor)
+    recruited = max(start - days(rng, RECRUITMENT_BEFORE_START_DAYS), floor)
     means = _means(rng, group)
     industry = _INDUSTRIES(rng) if FL in types else ""
     cross_border = country != citizenship
@@ -570,7 +490,7 @@ def _screening(
     interview = min(
         case.registered_on + datetime.timedelta(rng.choice(INTERVIEW_DELAY_DAYS)), today
     )
-    interviewed_at = _at(interview, rng, now)
+    interviewed_at = at(interview, rng, now)
     mission_language = LANGUAGES.get(mission, "")
     language = person.languages[0] if person.languages else mission_language
     organisation = _REFERRAL_SOURCE(rng) == ReferralSource.ORGANISATION
@@ -587,7 +507,7 @@ def _screening(
         "interpreter_used": language != mission_language,
         "referral_source": ReferralSource.ORGANISATION if organisation else ReferralSource.SELF,
         "referring_organisation_type": _ORGANISATION_TYPE(rng) if organisation else "",
-        "incoming_referral_date": interview - _days(rng, 7) if organisation else None,
+        "incoming_referral_date": interview - days(rng, 7) if organisation else None,
         "incoming_referral_reason": ReferralReason.AdditionalServicesRequired
         if organisation
         else "",
@@ -665,7 +585,7 @@ def _screening(
 
     if adult:
         answers["reasoning_means"] = REASONING_NOT_A_VICTIM if not_a_victim else REASONING_MEANS
-    submitted_at = min(interviewed_at + _days(rng, 7), now)
+    submitted_at = min(interviewed_at + days(rng, 7), now)
     answers.update(
         status=Screening.Status.SUBMITTED,
         submitted_by_id=caseworker.pk,
@@ -674,7 +594,7 @@ def _screening(
     )
     saved = len(SECTION_KEYS) + 1
     if status != CaseStatus.PENDING_REVIEW:
-        reviewed_at = min(submitted_at + datetime.timedelta(days=1) + _days(rng, 14), now)
+        reviewed_at = min(submitted_at + datetime.timedelta(days=1) + days(rng, 14), now)
         answers.update(
             status=Screening.Status.APPROVED,
             reviewed_by_id=reviewer.pk,
@@ -732,9 +652,9 @@ def screenings_seed(
     and ``created_by`` loaded) with COPY: one per case whose status is past screening, and a
     draft or nothing for a case still in screening. Returns how many screenings it wrote.
     """
-    screenings = _CopyTable(Screening)
-    events = _CopyTable(TraffickingEvent)
-    perpetrators = _CopyTable(Perpetrator)
+    screenings = CopyTable(Screening)
+    events = CopyTable(TraffickingEvent)
+    perpetrators = CopyTable(Perpetrator)
     for case in cases:
         built = _screening(rng, case=case, reviewer=reviewer, today=today, now=now)
         if built is None:
