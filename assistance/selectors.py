@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import uuid
-from typing import Any, TypeVar
+from typing import Any
 
 from django.db import models
 from django.db.models import QuerySet
-from django.http import Http404
 
-from cases.audit import audit_record, refuse_access
+from cases.audit import audit_record
 from cases.models import AuditAction, Case
-from cases.selectors import access_case_by_id
+from cases.selectors import access_case_by_id, access_case_record_by_id
 
 from .models import (
     AssistanceInterview,
@@ -22,54 +20,31 @@ from .models import (
     SupportPlan,
 )
 
-M = TypeVar("M", bound=models.Model)
-
-
-def _access(*, model: type[M], user, object_id: Any, for_update: bool) -> M:
-    """A record of ``model`` whose case ``user`` may see; the same 404 otherwise."""
-    try:
-        parsed = uuid.UUID(str(object_id))
-    except (TypeError, ValueError, AttributeError):
-        raise Http404 from None
-    queryset = model.objects.filter(case__in=Case.objects.visible_to(user)).select_related(
-        "case", "case__mission"
-    )
-    if for_update:
-        queryset = queryset.select_for_update(of=("self",))
-    record = queryset.filter(pk=parsed).first()
-    if record is None:
-        mission_id = (
-            model.objects.filter(pk=parsed).values_list("case__mission_id", flat=True).first()
-        )
-        if mission_id is not None:
-            raise refuse_access(
-                user=user,
-                object_type=model._meta.label_lower,
-                object_id=str(parsed),
-                mission_id=mission_id,
-            )
-        raise Http404
-    return record
-
 
 def access_interview_by_id(
     *, user, interview_id: Any, for_update: bool = False
 ) -> AssistanceInterview:
-    return _access(
+    return access_case_record_by_id(
         model=AssistanceInterview, user=user, object_id=interview_id, for_update=for_update
     )
 
 
 def access_support_plan_by_id(*, user, plan_id: Any, for_update: bool = False) -> SupportPlan:
-    return _access(model=SupportPlan, user=user, object_id=plan_id, for_update=for_update)
+    return access_case_record_by_id(
+        model=SupportPlan, user=user, object_id=plan_id, for_update=for_update
+    )
 
 
 def access_service_by_id(*, user, service_id: Any, for_update: bool = False) -> AssistanceService:
-    return _access(model=AssistanceService, user=user, object_id=service_id, for_update=for_update)
+    return access_case_record_by_id(
+        model=AssistanceService, user=user, object_id=service_id, for_update=for_update
+    )
 
 
 def access_movement_by_id(*, user, movement_id: Any, for_update: bool = False) -> Movement:
-    return _access(model=Movement, user=user, object_id=movement_id, for_update=for_update)
+    return access_case_record_by_id(
+        model=Movement, user=user, object_id=movement_id, for_update=for_update
+    )
 
 
 def organisation_list(*, active_only: bool = True) -> QuerySet[Organisation]:

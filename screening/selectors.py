@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from django.db.models import QuerySet, prefetch_related_objects
-from django.http import Http404
 
-from cases.audit import audit_record, refuse_access
+from cases.audit import audit_record
 from cases.models import AuditAction, Case
+from cases.selectors import access_case_record_by_id
 from cases.vocabularies import ExploitationType, MeansOfControl, country_names
 
 from .models import Screening
@@ -21,27 +20,9 @@ def screening_queryset(*, user) -> QuerySet[Screening]:
 
 def access_screening_by_id(*, user, screening_id: Any, for_update: bool = False) -> Screening:
     """The screening if its case is visible to ``user``; the same 404 otherwise."""
-    try:
-        parsed = uuid.UUID(str(screening_id))
-    except (TypeError, ValueError, AttributeError):
-        raise Http404 from None
-    queryset = screening_queryset(user=user).select_related("case", "case__mission")
-    if for_update:
-        queryset = queryset.select_for_update(of=("self",))
-    screening = queryset.filter(pk=parsed).first()
-    if screening is None:
-        mission_id = (
-            Screening.objects.filter(pk=parsed).values_list("case__mission_id", flat=True).first()
-        )
-        if mission_id is not None:
-            raise refuse_access(
-                user=user,
-                object_type="screening.screening",
-                object_id=str(parsed),
-                mission_id=mission_id,
-            )
-        raise Http404
-    return screening
+    return access_case_record_by_id(
+        model=Screening, user=user, object_id=screening_id, for_update=for_update
+    )
 
 
 def screening_current(*, case: Case) -> Screening | None:
