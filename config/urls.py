@@ -9,6 +9,8 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("cases/", include("cases.urls")),
     path("screenings/", include("screening.urls")),
+    path("assistance/", include("assistance.urls")),
+    path("reintegration/", include("reintegration.urls")),
     path("research/", include("research_exports.urls")),
     path("api/", include("config.api.urls")),
     path("admin/", admin.site.urls),

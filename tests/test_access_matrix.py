@@ -8,6 +8,8 @@ the researcher.
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
@@ -15,36 +17,31 @@ from research_exports.extracts import extract_path
 from research_exports.models import Extract
 from screening import services as screening_services
 from tests import factories
+from tests.matrix import PARTS
+from tests.matrix.roles import (
+    ADMIN_CASE_SCOPED,
+    ADMIN_ONLY,
+    ADMIN_ONLY_POST,
+    API_ADMIN_ONLY,
+    API_ADMIN_ONLY_POST,
+    API_CASE_SCOPED,
+    API_CASE_SCOPED_POST,
+    API_CASE_WORK,
+    API_RESEARCH,
+    API_RESEARCH_POST,
+    CASE_SCOPED,
+    CASE_SCOPED_POST,
+    CASE_WORK,
+    HOME,
+    LOGIN,
+    RESEARCH,
+    RESEARCH_POST,
+    SIGNED_IN,
+    _row,
+)
 
-ROLES = ("anonymous", "caseworker", "other", "central_admin", "researcher", "superuser")
-LOGIN = "login"  # a redirect to the sign-in page
-HOME = "home"  # a redirect to the dashboard
-
-
-def _row(default, **overrides):
-    row = dict.fromkeys(ROLES, default)
-    row.update(overrides)
-    return row
-
-
-SIGNED_IN = _row(200, anonymous=LOGIN)
-CASE_WORK = _row(200, anonymous=LOGIN, researcher=404)
-CASE_SCOPED = _row(200, anonymous=LOGIN, other=404, researcher=404)
-ADMIN_ONLY = _row(404, anonymous=LOGIN, central_admin=200, superuser=200)
-ADMIN_ONLY_POST = _row(404, anonymous=LOGIN, central_admin=405, superuser=405)
-CASE_SCOPED_POST = _row(405, anonymous=LOGIN, researcher=404)
-ADMIN_CASE_SCOPED = _row(404, anonymous=LOGIN, central_admin=200, superuser=200)
-API_CASE_WORK = _row(200, anonymous=403, researcher=404)
-API_CASE_SCOPED = _row(200, anonymous=403, other=404, researcher=404)
-# The method is refused before scoping, which reveals nothing: a missing record gets it too.
-API_CASE_SCOPED_POST = _row(405, anonymous=403)
-API_ADMIN_ONLY = _row(404, anonymous=403, central_admin=200, superuser=200)
-API_ADMIN_ONLY_POST = _row(404, anonymous=403, central_admin=405, superuser=405)
-# Research pages exist for researchers only; for everyone else they are not there at all.
-RESEARCH = _row(404, anonymous=LOGIN, researcher=200)
-RESEARCH_POST = _row(404, anonymous=LOGIN, researcher=405)
-API_RESEARCH = _row(404, anonymous=403, researcher=200)
-API_RESEARCH_POST = _row(404, anonymous=403, researcher=405)
+MISSING_UUID = uuid.UUID(int=0)
+MISSING_INT = 2**31 - 1
 
 # URL name -> (expected GET outcome per role, the kwargs it needs)
 MATRIX: dict[str, tuple[dict, tuple[str, ...]]] = {
@@ -108,6 +105,8 @@ MATRIX: dict[str, tuple[dict, tuple[str, ...]]] = {
     "api_schema": (_row(200, anonymous=403), ()),
     "api_docs": (SIGNED_IN, ()),
 }
+for _part in PARTS:
+    MATRIX.update(_part.ROWS)
 
 # Django's admin: staff only (the superuser here); everyone else is sent to its own login.
 DJANGO_ADMIN_PREFIX = "admin/"
@@ -135,6 +134,8 @@ CASE_SCOPED_WRITES = [
     "assistance_api:support_plan",
     "assistance_api:case_access_grants",
 ]
+for _part in PARTS:
+    CASE_SCOPED_WRITES.extend(_part.SCOPED_WRITES)
 
 
 def _iter_patterns(entries, prefix="", namespace=None):
@@ -201,28 +202,29 @@ def world(
     service = factories.AssistanceServiceFactory(case=case, created_by=caseworker_a)
     movement = factories.MovementFactory(case=case, created_by=caseworker_a)
     factories.SupportPlanFactory(case=case, created_by=caseworker_a)
-    return {
-        "users": {
-            "anonymous": None,
-            "caseworker": caseworker_a,
-            "other": caseworker_b,
-            "central_admin": central_admin,
-            "researcher": researcher,
-            "superuser": superuser,
-        },
-        "kwargs": {
-            "case_id": case.pk,
-            "screening_id": screening.pk,
-            "section": "interview",
-            "user_id": caseworker_a.pk,
-            "membership_id": membership.pk,
-            "mission_id": mission_a.pk,
-            "extract_id": extract.pk,
-            "interview_id": interview.pk,
-            "service_id": service.pk,
-            "movement_id": movement.pk,
-        },
+    users = {
+        "anonymous": None,
+        "caseworker": caseworker_a,
+        "other": caseworker_b,
+        "central_admin": central_admin,
+        "researcher": researcher,
+        "superuser": superuser,
     }
+    kwargs = {
+        "case_id": case.pk,
+        "screening_id": screening.pk,
+        "section": "interview",
+        "user_id": caseworker_a.pk,
+        "membership_id": membership.pk,
+        "mission_id": mission_a.pk,
+        "extract_id": extract.pk,
+        "interview_id": interview.pk,
+        "service_id": service.pk,
+        "movement_id": movement.pk,
+    }
+    for part in PARTS:
+        kwargs.update(part.world(case=case, users=users))
+    return {"users": users, "kwargs": kwargs}
 
 
 def _outcome(response) -> int | str:
@@ -266,9 +268,13 @@ def test_django_admin_is_for_staff_only(world, client_for):
 def test_out_of_scope_writes_get_the_missing_case_404(name, role, world, client_for):
     client = client_for(world["users"][role])
     url = _url(name, world)
-    missing = dict(world["kwargs"], case_id="0" * 8 + "-0000-0000-0000-" + "0" * 12)
-    for key in ("screening_id", "interview_id", "service_id", "movement_id"):
-        missing[key] = missing["case_id"]
+    # Every record id is swapped for one that does not exist.
+    missing = {
+        key: (MISSING_UUID if isinstance(value, uuid.UUID) else MISSING_INT)
+        if key.endswith("_id")
+        else value
+        for key, value in world["kwargs"].items()
+    }
     _expected, needs = MATRIX[name]
     missing_url = reverse(name, kwargs={key: missing[key] for key in needs})
     for method in ("post", "patch"):

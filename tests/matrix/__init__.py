@@ -1,0 +1,10 @@
+"""Per-feature parts of the access matrix (``tests/test_access_matrix.py``).
+
+Each part declares ``ROWS`` (URL name -> (outcome per role, kwargs it needs)), ``SCOPED_WRITES``
+(case-scoped URLs that change data) and ``world(case=..., users=...)``, which creates the records
+its URLs need for the matrix's case of mission A and returns their URL kwargs.
+"""
+
+from tests.matrix import assistance_pages, closure, reintegration, trafficking_details
+
+PARTS = (assistance_pages, trafficking_details, reintegration, closure)
