@@ -125,6 +125,9 @@ class Case(models.Model):
         _("status"), max_length=20, choices=CaseStatus.choices, default=CaseStatus.SCREENING
     )
     registered_on = models.DateField(_("registration date"), default=timezone.localdate)
+    # Set when a monitoring visit records that the person was trafficked again, or when a new
+    # case of the same person (by blind index) is linked to this one. A coded research variable.
+    retrafficked = models.BooleanField(_("re-trafficking"), default=False, editable=False)
     version = models.PositiveIntegerField(default=1, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -161,6 +164,33 @@ class Case(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("cases:detail", kwargs={"case_id": self.pk})
+
+
+class CaseLink(models.Model):
+    """Two cases of the same person: the later one registered after the earlier one.
+
+    Made when a new registration's blind index matches an earlier case; both are then flagged
+    as re-trafficking. Seen by central administrators only.
+    """
+
+    earlier_case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="later_links")
+    later_case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="earlier_links")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["earlier_case", "later_case"], name="case_link_unique_pair"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(earlier_case=models.F("later_case")),
+                name="case_link_not_self",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.earlier_case_id} -> {self.later_case_id}"
 
 
 class CaseAccessReason(models.TextChoices):
@@ -276,6 +306,47 @@ class AuditAction(models.TextChoices):
     MOVEMENT_STATUS_CHANGED = "movement_status_changed", _("Movement status changed")
     CASE_ACCESS_GRANTED = "case_access_granted", _("Case shared with a mission")
     CASE_ACCESS_REVOKED = "case_access_revoked", _("Case sharing with a mission revoked")
+    CASE_ACCESS_PROPOSED = "case_access_proposed", _("Case sharing proposed by a mission")
+    CASE_ACCESS_PROPOSAL_DECIDED = (
+        "case_access_proposal_decided",
+        _("Case sharing proposal decided by the other mission"),
+    )
+    CASE_ACCESS_PROPOSAL_WITHDRAWN = (
+        "case_access_proposal_withdrawn",
+        _("Case sharing proposal withdrawn"),
+    )
+    TRAFFICKING_DETAIL_RECORDED = (
+        "trafficking_detail_recorded",
+        _("Further trafficking detail recorded"),
+    )
+    TRAFFICKING_DETAIL_REVIEWED = (
+        "trafficking_detail_reviewed",
+        _("Further trafficking detail reviewed"),
+    )
+    REINTEGRATION_PLAN_CREATED = "reintegration_plan_created", _("Reintegration plan created")
+    REINTEGRATION_PLAN_UPDATED = "reintegration_plan_updated", _("Reintegration plan updated")
+    REINTEGRATION_ASSISTANCE_RECORDED = (
+        "reintegration_assistance_recorded",
+        _("Reintegration assistance recorded"),
+    )
+    REINTEGRATION_ASSISTANCE_STATUS_CHANGED = (
+        "reintegration_assistance_status_changed",
+        _("Reintegration assistance status changed"),
+    )
+    MONITORING_VISIT_SCHEDULED = "monitoring_visit_scheduled", _("Monitoring visit scheduled")
+    MONITORING_VISIT_RECORDED = "monitoring_visit_recorded", _("Monitoring visit recorded")
+    MONITORING_VISITS_MARKED_OVERDUE = (
+        "monitoring_visits_marked_overdue",
+        _("Monitoring visits marked overdue"),
+    )
+    CASE_RETRAFFICKING_FLAGGED = "case_retrafficking_flagged", _("Case flagged as re-trafficking")
+    CASES_LINKED = "cases_linked", _("Cases of the same person linked")
+    CASE_CLOSURE_REQUESTED = "case_closure_requested", _("Case closure requested")
+    CASE_CLOSURE_APPROVED = "case_closure_approved", _("Case closure approved")
+    CASE_CLOSURE_RETURNED = "case_closure_returned", _("Case closure request returned")
+    CASE_CLOSED = "case_closed", _("Case closed")
+    CASE_REOPENED = "case_reopened", _("Case reopened")
+    IDENTITY_REMOVED = "identity_removed", _("Identity removed under the retention period")
 
 
 class AuditEvent(models.Model):

@@ -235,3 +235,24 @@ def case_status_change(*, actor: User, case: Case, to_status: CaseStatus, reason
         detail["reason"] = reason
     audit_record(actor=actor, action=AuditAction.CASE_STATUS_CHANGED, case=case, detail=detail)
     return case
+
+
+@transaction.atomic
+def case_mark_retrafficked(*, actor: User | None, case: Case, source: str) -> Case:
+    """Flag a case as re-trafficking; ``source`` is a code (e.g. ``monitoring_visit``).
+
+    Idempotent: a case already flagged is left as it is and no second audit row is written.
+    The flag is not a user edit, so the case's ``version`` does not move.
+    """
+    updated = Case.objects.filter(pk=case.pk, retrafficked=False).update(
+        retrafficked=True, updated_at=timezone.now()
+    )
+    case.retrafficked = True
+    if updated:
+        audit_record(
+            actor=actor,
+            action=AuditAction.CASE_RETRAFFICKING_FLAGGED,
+            case=case,
+            detail={"source": source},
+        )
+    return case
