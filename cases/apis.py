@@ -25,13 +25,35 @@ from rest_framework.views import APIView
 
 from accounts.models import Membership, Mission, User
 from config.api.pagination import DefaultPagination
+from config.api.permissions import IsCentralAdmin
 from config.api.serializers import StrictInputSerializer
 
 from .filters import CaseFilter
-from .models import Case
-from .selectors import access_case_by_id, case_get, case_list_rows, registrable_missions
-from .services import case_create, case_update
-from .vocabularies import Gender, country_choices, language_choices
+from .models import Case, CaseClosureRequest
+from .selectors import (
+    access_case_by_id,
+    access_case_record_by_id,
+    case_get,
+    case_list_rows,
+    closure_queue,
+    registrable_missions,
+)
+from .services import (
+    COMMENT_MAX_LENGTH,
+    case_create,
+    case_reopen,
+    case_update,
+    closure_approve,
+    closure_request,
+    closure_return,
+)
+from .vocabularies import (
+    ClosureReason,
+    Gender,
+    ReopenReason,
+    country_choices,
+    language_choices,
+)
 
 UNKNOWN_MISSION_MESSAGE = _("Unknown mission, or not one you can register cases for.")
 MAX_LIST_ITEMS = 20
@@ -387,3 +409,227 @@ class CaseUpdateApi(APIView):
 
 class CaseItemApi(CaseDetailApi, CaseUpdateApi):
     """``/cases/<id>/``: GET is ``CaseDetailApi``, PUT and PATCH are ``CaseUpdateApi``."""
+
+
+# Closure and reopening
+
+CLOSURE_TAGS = ["case closure"]
+UNKNOWN_QUEUE_MISSION_MESSAGE = _("Unknown mission code.")
+CLOSURE_REQUEST_ID_PARAMETER = OpenApiParameter(
+    "closure_request_id",
+    OpenApiTypes.UUID,
+    OpenApiParameter.PATH,
+    description="The closure request's id.",
+)
+
+
+class ClosureRequestOutputSerializer(serializers.ModelSerializer):
+    """A closure request without its comments (they are read on the case page)."""
+
+    case = serializers.PrimaryKeyRelatedField(read_only=True)
+    case_reference = serializers.CharField(source="case.reference")
+    mission = serializers.CharField(source="case.mission.code")
+    case_status = serializers.CharField(source="case.status")
+    requested_by = serializers.PrimaryKeyRelatedField(read_only=True)
+    decided_by = serializers.PrimaryKeyRelatedField(read_only=True)
+
+    class Meta:
+        model = CaseClosureRequest
+        fields = [
+            "id",
+            "case",
+            "case_reference",
+            "mission",
+            "case_status",
+            "reason",
+            "status",
+            "requested_by",
+            "requested_at",
+            "decided_by",
+            "decided_at",
+            "version",
+        ]
+        read_only_fields = fields
+        ref_name = "CaseClosureRequest"
+
+
+class _CommentField(serializers.CharField):
+    def __init__(self, **kwargs) -> None:
+        super().__init__(max_length=COMMENT_MAX_LENGTH, required=False, allow_blank=True, **kwargs)
+
+
+class ClosureRequestApi(APIView):
+    """Ask for a case to be closed. A referral closes it at once (``closed_referred``); any
+    other reason waits for a central administrator."""
+
+    class InputSerializer(StrictInputSerializer):
+        version = serializers.IntegerField(min_value=1)
+        reason = serializers.ChoiceField(choices=ClosureReason.choices)
+        comment = _CommentField()
+
+        class Meta:
+            ref_name = "CaseClosureRequestInput"
+
+    OutputSerializer = ClosureRequestOutputSerializer
+
+    @extend_schema(
+        operation_id="cases_closure_request",
+        tags=CLOSURE_TAGS,
+        summary="Request closure of a case",
+        description=(
+            "A closed case is read-only (400, code ``case_closed``); one pending request per "
+            "case (400, code ``closure_pending``); a stale ``version`` is 409."
+        ),
+        parameters=[CASE_ID_PARAMETER],
+        request=InputSerializer,
+        responses={201: OutputSerializer},
+    )
+    def post(self, request, case_id):
+        # Scope first: out of scope is the one 404 whatever the body.
+        case = access_case_by_id(user=request.user, case_id=case_id)
+        serializer = ClosureRequestApi.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        closure = closure_request(actor=request.user, case_id=case.pk, **serializer.validated_data)
+        return Response(
+            ClosureRequestApi.OutputSerializer(closure).data, status=status.HTTP_201_CREATED
+        )
+
+
+class ClosureQueueApi(generics.ListAPIView):
+    """Pending closure requests, oldest first (central administrators only)."""
+
+    class FilterSerializer(serializers.Serializer):
+        # A fixed message: the default one would echo the value sent.
+        mission = MissionCodeField(
+            slug_field="code",
+            queryset=Mission.objects.all(),
+            required=False,
+            error_messages={
+                "does_not_exist": UNKNOWN_QUEUE_MISSION_MESSAGE,
+                "invalid": UNKNOWN_QUEUE_MISSION_MESSAGE,
+            },
+        )
+
+    permission_classes = [IsCentralAdmin]
+    pagination_class = DefaultPagination
+    serializer_class = ClosureRequestOutputSerializer
+
+    @extend_schema(
+        operation_id="cases_closure_queue",
+        tags=CLOSURE_TAGS,
+        summary="List pending closure requests",
+        parameters=[OpenApiParameter("mission", OpenApiTypes.STR, description="A mission's code.")],
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        filters = ClosureQueueApi.FilterSerializer(data=self.request.query_params)
+        filters.is_valid(raise_exception=True)
+        mission = filters.validated_data.get("mission")
+        return closure_queue(user=self.request.user, mission_id=mission.pk if mission else None)
+
+
+class ClosureApproveApi(APIView):
+    """Approve a pending request: the case closes. Never by the requester."""
+
+    class InputSerializer(StrictInputSerializer):
+        version = serializers.IntegerField(min_value=1)
+
+        class Meta:
+            ref_name = "CaseClosureApproveInput"
+
+    OutputSerializer = ClosureRequestOutputSerializer
+    permission_classes = [IsCentralAdmin]
+
+    @extend_schema(
+        operation_id="cases_closure_approve",
+        tags=CLOSURE_TAGS,
+        summary="Approve a closure request",
+        description="The requester cannot decide (400, code ``self_approval``).",
+        parameters=[CLOSURE_REQUEST_ID_PARAMETER],
+        request=InputSerializer,
+        responses={200: OutputSerializer},
+    )
+    def post(self, request, closure_request_id):
+        access_case_record_by_id(
+            model=CaseClosureRequest,
+            user=request.user,
+            object_id=closure_request_id,
+            for_update=False,
+        )
+        serializer = ClosureApproveApi.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        closure = closure_approve(
+            actor=request.user, request_id=closure_request_id, **serializer.validated_data
+        )
+        return Response(ClosureApproveApi.OutputSerializer(closure).data)
+
+
+class ClosureReturnApi(APIView):
+    """Return a pending request with a comment; the case stays as it was."""
+
+    class InputSerializer(StrictInputSerializer):
+        version = serializers.IntegerField(min_value=1)
+        # Required by the service, which says why it is needed.
+        comment = _CommentField()
+
+        class Meta:
+            ref_name = "CaseClosureReturnInput"
+
+    OutputSerializer = ClosureRequestOutputSerializer
+    permission_classes = [IsCentralAdmin]
+
+    @extend_schema(
+        operation_id="cases_closure_return",
+        tags=CLOSURE_TAGS,
+        summary="Return a closure request",
+        description="The requester cannot decide (400, code ``self_approval``).",
+        parameters=[CLOSURE_REQUEST_ID_PARAMETER],
+        request=InputSerializer,
+        responses={200: OutputSerializer},
+    )
+    def post(self, request, closure_request_id):
+        access_case_record_by_id(
+            model=CaseClosureRequest,
+            user=request.user,
+            object_id=closure_request_id,
+            for_update=False,
+        )
+        serializer = ClosureReturnApi.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        closure = closure_return(
+            actor=request.user, request_id=closure_request_id, **serializer.validated_data
+        )
+        return Response(ClosureReturnApi.OutputSerializer(closure).data)
+
+
+class CaseReopenApi(APIView):
+    """Reopen a closed case: it returns to its status before closure."""
+
+    class InputSerializer(StrictInputSerializer):
+        version = serializers.IntegerField(min_value=1)
+        reason = serializers.ChoiceField(choices=ReopenReason.choices)
+        comment = _CommentField()
+
+        class Meta:
+            ref_name = "CaseReopenInput"
+
+    OutputSerializer = CaseSummaryOutputSerializer
+    permission_classes = [IsCentralAdmin]
+
+    @extend_schema(
+        operation_id="cases_reopen",
+        tags=CLOSURE_TAGS,
+        summary="Reopen a closed case",
+        description="Only a closed case can be reopened (400, code ``case_not_closed``).",
+        parameters=[CASE_ID_PARAMETER],
+        request=InputSerializer,
+        responses={200: OutputSerializer},
+    )
+    def post(self, request, case_id):
+        case = access_case_by_id(user=request.user, case_id=case_id)
+        serializer = CaseReopenApi.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        reopening = case_reopen(actor=request.user, case_id=case.pk, **serializer.validated_data)
+        return Response(CaseReopenApi.OutputSerializer(reopening.case).data)

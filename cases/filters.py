@@ -58,6 +58,13 @@ class CaseFilter(django_filters.FilterSet):
         empty_label=ANY,
     )
 
+    # Central administrators only: for anyone else the filter does not exist, so the flag
+    # cannot be probed through the list.
+    retrafficked = django_filters.BooleanFilter(
+        label=_("Re-trafficking"),
+        widget=forms.NullBooleanSelect,
+    )
+
     class Meta:
         model = Case
         fields: list[str] = []
@@ -65,6 +72,8 @@ class CaseFilter(django_filters.FilterSet):
     def __init__(self, *args, user=None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         # Choices never offer what the user cannot see.
+        if not (user is not None and user.is_authenticated and user.sees_all_missions):
+            del self.filters["retrafficked"]
         if user is not None and user.is_authenticated and user.sees_all_missions:
             missions = Mission.objects.all()
         elif user is not None and user.is_authenticated:

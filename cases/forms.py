@@ -14,7 +14,8 @@ from config.errors import ApplicationError
 
 from .models import Case
 from .selectors import registrable_missions
-from .vocabularies import Gender, country_choices, language_choices
+from .services import COMMENT_MAX_LENGTH
+from .vocabularies import ClosureReason, Gender, ReopenReason, country_choices, language_choices
 
 MAX_LINES = 20
 TOO_MANY_LINES_MESSAGE = _("Enter at most %(max)d lines.")
@@ -226,3 +227,81 @@ class CaseEditForm(PersonFieldsForm):
             "registered_on": self.cleaned_data["registered_on"],
             "assigned_to": self.cleaned_data["assigned_to"],
         }
+
+
+# Closure and reopening
+
+COMMENT_WIDGET = forms.Textarea(attrs={"rows": 3})
+REFERRAL_CONFIRM_MESSAGE = _("Confirm that the case closes now.")
+
+
+class ClosureRequestForm(ServiceErrorsMixin, forms.Form):
+    # Prefixed: the case page holds other sections' forms, and ids must stay unique.
+    prefix = "closure"
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    reason = forms.ChoiceField(
+        label=_("Reason for closure"), choices=[("", _("Select…")), *ClosureReason.choices]
+    )
+    comment = forms.CharField(
+        label=_("Comment"),
+        required=False,
+        max_length=COMMENT_MAX_LENGTH,
+        widget=COMMENT_WIDGET,
+        help_text=_(
+            "Required for “Other”. A referral closes the case at once; any other reason "
+            "waits for a central administrator."
+        ),
+    )
+    confirm = forms.BooleanField(
+        label=_("I understand a referral closes the case now, without approval."),
+        required=False,
+    )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if cleaned.get("reason") == ClosureReason.REFERRED and not cleaned.get("confirm"):
+            self.add_error("confirm", REFERRAL_CONFIRM_MESSAGE)
+        return cleaned
+
+
+class ClosureDecisionForm(ServiceErrorsMixin, forms.Form):
+    APPROVE = "approve"
+    RETURN = "return"
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    decision = forms.ChoiceField(
+        label=_("Decision"),
+        choices=[(APPROVE, _("Approve: close the case")), (RETURN, _("Return the request"))],
+        widget=forms.RadioSelect,
+    )
+    comment = forms.CharField(
+        label=_("Comment"),
+        required=False,
+        max_length=COMMENT_MAX_LENGTH,
+        widget=COMMENT_WIDGET,
+        help_text=_("Required when you return the request: say what is missing."),
+    )
+
+
+class ReopenForm(ServiceErrorsMixin, forms.Form):
+    prefix = "reopen"
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    reason = forms.ChoiceField(
+        label=_("Reason for reopening"), choices=[("", _("Select…")), *ReopenReason.choices]
+    )
+    comment = forms.CharField(
+        label=_("Comment"),
+        required=False,
+        max_length=COMMENT_MAX_LENGTH,
+        widget=COMMENT_WIDGET,
+        help_text=_("Required for “Other”."),
+    )
+
+
+class ClosureQueueFilterForm(forms.Form):
+    mission = forms.ModelChoiceField(
+        label=_("Mission"),
+        queryset=Mission.objects.order_by("code"),
+        required=False,
+        empty_label=_("All missions"),
+    )

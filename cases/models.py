@@ -12,7 +12,14 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .fields import EncryptedDateField, EncryptedListField, EncryptedTextField
-from .vocabularies import CaseStatus, Gender, validate_countries, validate_languages
+from .vocabularies import (
+    CaseStatus,
+    ClosureReason,
+    Gender,
+    ReopenReason,
+    validate_countries,
+    validate_languages,
+)
 
 # The encrypted fields of a person: everything that says who they are.
 PERSON_IDENTITY_FIELDS = (
@@ -128,6 +135,22 @@ class Case(models.Model):
     # Set when a monitoring visit records that the person was trafficked again, or when a new
     # case of the same person (by blind index) is linked to this one. A coded research variable.
     retrafficked = models.BooleanField(_("re-trafficking"), default=False, editable=False)
+    # Set when the case closes and cleared when it is reopened (history: CaseClosureRequest,
+    # CaseReopening). The identity is removed once the retention period after closure ends.
+    closure_reason = models.CharField(
+        _("reason for closure"),
+        max_length=32,
+        choices=ClosureReason.choices,
+        blank=True,
+        editable=False,
+    )
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True, editable=False)
+    status_before_closure = models.CharField(
+        max_length=20, choices=CaseStatus.choices, blank=True, editable=False
+    )
+    identity_removal_due_on = models.DateField(
+        _("identity removal due on"), null=True, blank=True, editable=False
+    )
     version = models.PositiveIntegerField(default=1, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -148,6 +171,11 @@ class Case(models.Model):
             models.Index(fields=["mission", "-registered_on"], name="case_mission_registered"),
             models.Index(fields=["-registered_on", "-reference"], name="case_registered_order"),
             models.Index(fields=["assigned_to", "status"], name="case_assignee_status"),
+            models.Index(
+                fields=["identity_removal_due_on"],
+                name="case_identity_removal_due",
+                condition=models.Q(identity_removal_due_on__isnull=False),
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -156,6 +184,11 @@ class Case(models.Model):
             models.CheckConstraint(
                 condition=models.Q(reference__regex=r"^[A-Z]{2,8}-[0-9]{4}-[0-9]{5,}$"),
                 name="case_reference_format",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(closure_reason="")
+                | models.Q(closure_reason__in=ClosureReason.values),
+                name="case_closure_reason_valid",
             ),
         ]
 
@@ -191,6 +224,100 @@ class CaseLink(models.Model):
 
     def __str__(self) -> str:
         return f"{self.earlier_case_id} -> {self.later_case_id}"
+
+
+class CaseClosureRequest(models.Model):
+    """A caseworker's request to close a case, and its decision by a central administrator.
+
+    A referral closes the case at once (``closed_at_once``); every other reason waits for a
+    central administrator who did not make the request. One pending request per case.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Awaiting approval")
+        APPROVED = "approved", _("Approved")
+        RETURNED = "returned", _("Returned")
+        CLOSED_AT_ONCE = "closed_at_once", _("Closed at once (referral)")
+        WITHDRAWN = "withdrawn", _("Withdrawn: the case was closed otherwise")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="closure_requests")
+    reason = models.CharField(_("reason for closure"), max_length=32, choices=ClosureReason.choices)
+    comment = EncryptedTextField(_("comment"), blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField(default=timezone.now)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    return_comment = EncryptedTextField(_("comment on returning"), blank=True)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["requested_at", "id"]
+        indexes = [
+            models.Index(
+                fields=["requested_at"],
+                name="closure_pending_oldest",
+                condition=models.Q(status="pending"),
+            ),
+            models.Index(fields=["requested_by", "status"], name="closure_requester_status"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case"],
+                condition=models.Q(status="pending"),
+                name="closure_one_pending_per_case",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(reason__in=ClosureReason.values), name="closure_reason_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(
+                    status__in=["pending", "approved", "returned", "closed_at_once", "withdrawn"]
+                ),
+                name="closure_status_valid",
+            ),
+            # No self-approval, whatever the requester's roles.
+            models.CheckConstraint(
+                condition=~models.Q(decided_by=models.F("requested_by")),
+                name="closure_not_decided_by_requester",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Closure request {self.pk}"
+
+
+class CaseReopening(models.Model):
+    """A central administrator reopening a closed case; the case returns to its earlier status."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="reopenings")
+    reason = models.CharField(
+        _("reason for reopening"), max_length=32, choices=ReopenReason.choices
+    )
+    comment = EncryptedTextField(_("comment"), blank=True)
+    from_status = models.CharField(max_length=20, choices=CaseStatus.choices)
+    to_status = models.CharField(max_length=20, choices=CaseStatus.choices)
+    reopened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    reopened_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-reopened_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(reason__in=ReopenReason.values), name="reopening_reason_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Reopening {self.pk}"
 
 
 class CaseAccessReason(models.TextChoices):

@@ -13,8 +13,15 @@ from django.http import Http404
 from accounts.models import Mission
 
 from .audit import audit_record, refuse_access
-from .models import PERSON_IDENTITY_FIELDS, AuditAction, AuditEvent, Case
-from .vocabularies import CaseStatus
+from .models import (
+    PERSON_IDENTITY_FIELDS,
+    AuditAction,
+    AuditEvent,
+    Case,
+    CaseClosureRequest,
+    CaseLink,
+)
+from .vocabularies import CLOSED_STATUSES, CaseStatus
 
 
 def _parse_case_id(case_id: Any) -> uuid.UUID | None:
@@ -182,3 +189,107 @@ def audit_trail_open(*, user, filters: Iterable[str] = ()) -> QuerySet[AuditEven
         raise Http404
     audit_record(actor=user, action=AuditAction.AUDIT_VIEWED, detail={"filters": sorted(filters)})
     return audit_event_list(user=user)
+
+
+# Closure and re-trafficking links
+
+RETURNED_REQUESTS_SHOWN = 10
+
+
+def _is_central_admin(user) -> bool:
+    return bool(user is not None and user.is_authenticated and user.sees_all_missions)
+
+
+def case_links(*, case: Case, user) -> list[dict[str, Any]]:
+    """The other cases of the same person, for central administrators only (else empty)."""
+    if not _is_central_admin(user):
+        return []
+    links = CaseLink.objects.filter(Q(earlier_case=case) | Q(later_case=case)).select_related(
+        "earlier_case__mission", "later_case__mission"
+    )
+    rows = []
+    for link in links:
+        other = link.later_case if link.earlier_case_id == case.pk else link.earlier_case
+        rows.append({"case": other, "later": other.pk == link.later_case_id, "link": link})
+    return sorted(rows, key=lambda row: (row["case"].registered_on, row["case"].reference))
+
+
+def closure_panel(*, case: Case, user) -> dict[str, Any]:
+    """What the case page's closure panel shows ``user`` (who can already see ``case``)."""
+    requests = list(
+        case.closure_requests.select_related("requested_by", "decided_by").order_by(
+            "-requested_at", "-id"
+        )[:1]
+    )
+    latest = requests[0] if requests else None
+    pending = latest if latest and latest.status == CaseClosureRequest.Status.PENDING else None
+    returned = latest if latest and latest.status == CaseClosureRequest.Status.RETURNED else None
+    is_admin = _is_central_admin(user)
+    is_closed = case.status in CLOSED_STATUSES
+    return {
+        "is_closed": is_closed,
+        "pending": pending,
+        "returned": returned if not is_closed else None,
+        "can_request": not is_closed and pending is None and not user.is_researcher,
+        "can_decide": bool(pending and is_admin and pending.requested_by_id != user.pk),
+        "is_requester": bool(pending and pending.requested_by_id == user.pk),
+        "can_reopen": is_closed and is_admin,
+        "is_admin": is_admin,
+        "links": case_links(case=case, user=user),
+    }
+
+
+def closure_queue(*, user, mission_id: int | None = None) -> QuerySet[CaseClosureRequest]:
+    """Pending closure requests, oldest first. Central administrators only."""
+    if not _is_central_admin(user):
+        return CaseClosureRequest.objects.none()
+    queryset = (
+        CaseClosureRequest.objects.filter(
+            status=CaseClosureRequest.Status.PENDING, case__in=Case.objects.visible_to(user)
+        )
+        .select_related("case", "case__mission", "requested_by")
+        .defer("comment", "return_comment")
+        .order_by("requested_at", "id")
+    )
+    if mission_id is not None:
+        queryset = queryset.filter(case__mission_id=mission_id)
+    return queryset
+
+
+def closure_request_get(*, user, request_id: Any) -> CaseClosureRequest:
+    """A closure request opened for a decision: its comment is shown, so the read is audited."""
+    if not _is_central_admin(user):
+        raise Http404
+    request = access_case_record_by_id(
+        model=CaseClosureRequest, user=user, object_id=request_id, for_update=False
+    )
+    audit_record(actor=user, action=AuditAction.CASE_VIEWED, case=request.case, obj=request)
+    return request
+
+
+def closure_dashboard(*, user) -> dict[str, Any]:
+    """Counts for central administrators; a caseworker's own returned requests."""
+    if user is None or not user.is_authenticated or user.is_researcher:
+        return {}
+    if _is_central_admin(user):
+        return {
+            "is_admin": True,
+            "pending_count": closure_queue(user=user).count(),
+            "retrafficked_count": Case.objects.filter(retrafficked=True).count(),
+        }
+    # Returned requests the caseworker has not followed up with a new one.
+    newer = CaseClosureRequest.objects.filter(
+        case=models.OuterRef("case"), requested_at__gt=models.OuterRef("requested_at")
+    )
+    returned = (
+        CaseClosureRequest.objects.filter(
+            requested_by=user,
+            status=CaseClosureRequest.Status.RETURNED,
+            case__in=Case.objects.visible_to(user).exclude(status__in=CLOSED_STATUSES),
+        )
+        .exclude(models.Exists(newer))
+        .select_related("case", "case__mission")
+        .defer("comment", "return_comment")
+        .order_by("-decided_at", "-id")
+    )
+    return {"is_admin": False, "returned": list(returned[:RETURNED_REQUESTS_SHOWN])}

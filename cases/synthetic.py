@@ -24,7 +24,7 @@ from typing import Any
 from faker import Faker
 
 from . import crypto
-from .vocabularies import CaseStatus, Gender
+from .vocabularies import CLOSED_STATUSES, CaseStatus, ClosureReason, Gender
 
 
 @dataclass(frozen=True)
@@ -286,3 +286,107 @@ def person_fields(
             given_name=given_name, family_name=family_name, date_of_birth=date_of_birth
         ),
     }
+
+
+# Closures and re-trafficking links
+
+CLOSURE_REASON_WEIGHTS = {
+    ClosureReason.REINTEGRATION_COMPLETED: 45,
+    ClosureReason.DECLINED_ASSISTANCE: 15,
+    ClosureReason.LOST_CONTACT: 20,
+    ClosureReason.RELOCATED: 10,
+    ClosureReason.DECEASED: 1,
+    ClosureReason.OTHER: 9,
+}
+PENDING_CLOSURE_SHARE = 0.03  # open, assisted cases with a closure request awaiting a decision
+LINKED_PAIRS_PER_CASES = 400  # one re-trafficking pair per this many seeded cases
+MIN_CASE_DAYS_BEFORE_CLOSURE = 30
+
+
+@dataclass
+class ClosureSeed:
+    requests: list[Any]
+    links: list[tuple[Any, Any]]
+
+
+def closures_prepare(
+    rng: random.Random, *, cases: list, reviewer, today: datetime.date, now: datetime.datetime
+) -> ClosureSeed:
+    """Closure fields of the seeded closed cases, set on the unsaved cases, with the requests
+    that closed them; a few pending requests; a few people registered twice (the later person
+    gets the earlier one's identity, and both cases are flagged). Save with ``closures_save``."""
+    from .models import CaseClosureRequest
+    from .services import retention_due_on
+
+    requests = []
+    for case in cases:
+        if case.status in CLOSED_STATUSES:
+            referred = case.status == CaseStatus.CLOSED_REFERRED
+            reason = ClosureReason.REFERRED if referred else _weighted(rng, CLOSURE_REASON_WEIGHTS)
+            earliest = case.registered_on + datetime.timedelta(days=MIN_CASE_DAYS_BEFORE_CLOSURE)
+            span = max((today - earliest).days, 0)
+            closed_on = min(earliest + datetime.timedelta(days=rng.randrange(span + 1)), today)
+            closed_at = now - datetime.timedelta(days=(today - closed_on).days)
+            case.closure_reason = reason
+            case.closed_at = closed_at
+            case.status_before_closure = CaseStatus.SCREENING if referred else CaseStatus.FOLLOW_UP
+            case.identity_removal_due_on = retention_due_on(closed_on=closed_on)
+            requested_at = closed_at - datetime.timedelta(days=0 if referred else rng.randint(1, 7))
+            requests.append(
+                CaseClosureRequest(
+                    case=case,
+                    reason=reason,
+                    status=(
+                        CaseClosureRequest.Status.CLOSED_AT_ONCE
+                        if referred
+                        else CaseClosureRequest.Status.APPROVED
+                    ),
+                    requested_by=case.created_by,
+                    requested_at=requested_at,
+                    decided_by=None if referred else reviewer,
+                    decided_at=closed_at,
+                )
+            )
+        elif case.status == CaseStatus.FOLLOW_UP and rng.random() < PENDING_CLOSURE_SHARE:
+            requests.append(
+                CaseClosureRequest(
+                    case=case,
+                    reason=_weighted(rng, CLOSURE_REASON_WEIGHTS),
+                    requested_by=case.created_by,
+                    requested_at=now - datetime.timedelta(days=rng.randint(0, 20)),
+                )
+            )
+
+    links = []
+    dated = [case for case in cases if case.person.date_of_birth is not None]
+    for _ in range(len(cases) // LINKED_PAIRS_PER_CASES):
+        if len(dated) < 2:
+            break
+        first, second = rng.sample(dated, 2)
+        earlier, later = sorted((first, second), key=lambda c: (c.registered_on, c.reference))
+        dated = [case for case in dated if case not in (first, second)]
+        person, same = later.person, earlier.person
+        person.given_name = same.given_name
+        person.family_name = same.family_name
+        person.date_of_birth = same.date_of_birth
+        person.birth_year = same.birth_year
+        person.gender = same.gender
+        person.blind_index = same.blind_index
+        dob, on = same.date_of_birth, later.registered_on
+        person.age_at_registration = (
+            on.year - dob.year - int((on.month, on.day) < (dob.month, dob.day))
+        )
+        earlier.retrafficked = later.retrafficked = True
+        links.append((earlier, later))
+    return ClosureSeed(requests=requests, links=links)
+
+
+def closures_save(seed: ClosureSeed) -> int:
+    """Insert the requests and links of ``closures_prepare`` once their cases are saved."""
+    from .models import CaseClosureRequest, CaseLink
+
+    CaseClosureRequest.objects.bulk_create(seed.requests, batch_size=2000)
+    CaseLink.objects.bulk_create(
+        [CaseLink(earlier_case=earlier, later_case=later) for earlier, later in seed.links]
+    )
+    return len(seed.requests)

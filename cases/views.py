@@ -17,25 +17,50 @@ from django.utils.translation import gettext_noop
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
-from accounts.decorators import case_staff_required
+from accounts.decorators import case_staff_required, central_admin_required
 from config.errors import ApplicationError
 from config.htmx import is_partial_request
 
 from .filters import AuditEventFilter, CaseFilter
-from .forms import CaseCreateForm, CaseEditForm
-from .models import Case
+from .forms import (
+    CaseCreateForm,
+    CaseEditForm,
+    ClosureDecisionForm,
+    ClosureQueueFilterForm,
+    ClosureRequestForm,
+    ReopenForm,
+)
+from .models import Case, CaseClosureRequest
 from .selectors import (
     access_case_by_id,
     audit_trail_open,
     case_get,
     case_list_rows,
+    closure_queue,
+    closure_request_get,
     registrable_missions,
 )
-from .services import case_create, case_update
-from .vocabularies import country_names, language_choices
+from .services import (
+    CASE_NOT_CLOSED_MESSAGE,
+    CLOSURE_NOT_PENDING_MESSAGE,
+    case_create,
+    case_reopen,
+    case_update,
+    closure_approve,
+    closure_request,
+    closure_return,
+)
+from .vocabularies import CLOSED_STATUSES, ClosureReason, country_names, language_choices
 
 CASE_CREATED_MESSAGE = gettext_noop("Case %(reference)s registered.")
 CASE_UPDATED_MESSAGE = gettext_noop("Case %(reference)s saved.")
+CLOSURE_REQUESTED_MESSAGE = gettext_noop(
+    "Closure of case %(reference)s requested: a central administrator will decide."
+)
+CLOSED_AT_ONCE_MESSAGE = gettext_noop("Case %(reference)s closed as referred.")
+CLOSURE_APPROVED_MESSAGE = gettext_noop("Case %(reference)s closed.")
+CLOSURE_RETURNED_MESSAGE = gettext_noop("The closure request for case %(reference)s was returned.")
+CASE_REOPENED_MESSAGE = gettext_noop("Case %(reference)s reopened.")
 
 
 def render_with_fragment(
@@ -162,3 +187,115 @@ def audit_trail(request: HttpRequest) -> HttpResponse:
     return render_with_fragment(
         request, "cases/audit_list.html", "cases/_audit_results.html", context
     )
+
+
+# Closure and reopening
+
+
+@case_staff_required
+@require_http_methods(["GET", "POST"])
+def closure_request_view(request: HttpRequest, case_id) -> HttpResponse:
+    # Scope first: out of scope is the one 404 whatever the body.
+    case = access_case_by_id(user=request.user, case_id=case_id)
+    form = ClosureRequestForm(request.POST or None, initial={"version": case.version})
+    if request.method == "POST" and form.is_valid():
+        try:
+            closure = closure_request(
+                actor=request.user,
+                case_id=case.pk,
+                version=form.cleaned_data["version"],
+                reason=form.cleaned_data["reason"],
+                comment=form.cleaned_data["comment"],
+            )
+        except (ValidationError, ApplicationError) as exc:
+            form.add_service_error(exc)
+        else:
+            done = (
+                CLOSED_AT_ONCE_MESSAGE
+                if closure.reason == ClosureReason.REFERRED
+                else CLOSURE_REQUESTED_MESSAGE
+            )
+            messages.success(request, _(done) % {"reference": case.reference})
+            return redirect(case)
+    context = {"case": case, "form": form, "is_closed": case.status in CLOSED_STATUSES}
+    return render(request, "cases/closure_request.html", context)
+
+
+@central_admin_required
+@require_GET
+def closure_queue_view(request: HttpRequest) -> HttpResponse:
+    form = ClosureQueueFilterForm(request.GET or None)
+    if form.is_bound and not form.is_valid():
+        # An invalid filter shows its error and no rows: an unfiltered list would look filtered.
+        rows = CaseClosureRequest.objects.none()
+    else:
+        mission = form.cleaned_data.get("mission") if form.is_bound else None
+        rows = closure_queue(user=request.user, mission_id=mission.pk if mission else None)
+    page = Paginator(rows, settings.HARBOUR_CASE_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "cases/closure_queue.html", {"form": form, "page_obj": page})
+
+
+@central_admin_required
+@require_http_methods(["GET", "POST"])
+def closure_decide_view(request: HttpRequest, closure_request_id) -> HttpResponse:
+    closure = closure_request_get(user=request.user, request_id=closure_request_id)
+    form = ClosureDecisionForm(request.POST or None, initial={"version": closure.version})
+    if request.method == "POST" and form.is_valid():
+        approve = form.cleaned_data["decision"] == ClosureDecisionForm.APPROVE
+        try:
+            if approve:
+                closure_approve(
+                    actor=request.user,
+                    request_id=closure.pk,
+                    version=form.cleaned_data["version"],
+                )
+            else:
+                closure_return(
+                    actor=request.user,
+                    request_id=closure.pk,
+                    version=form.cleaned_data["version"],
+                    comment=form.cleaned_data["comment"],
+                )
+        except (ValidationError, ApplicationError) as exc:
+            form.add_service_error(exc)
+        else:
+            done = CLOSURE_APPROVED_MESSAGE if approve else CLOSURE_RETURNED_MESSAGE
+            messages.success(request, _(done) % {"reference": closure.case.reference})
+            return redirect("cases:closure_queue")
+    context = {
+        "closure": closure,
+        "case": closure.case,
+        "form": form,
+        "decidable": closure.status == CaseClosureRequest.Status.PENDING
+        and closure.requested_by_id != request.user.pk,
+        "not_pending_message": _(CLOSURE_NOT_PENDING_MESSAGE),
+    }
+    return render(request, "cases/closure_decide.html", context)
+
+
+@central_admin_required
+@require_http_methods(["GET", "POST"])
+def case_reopen_view(request: HttpRequest, case_id) -> HttpResponse:
+    case = access_case_by_id(user=request.user, case_id=case_id)
+    form = ReopenForm(request.POST or None, initial={"version": case.version})
+    if request.method == "POST" and form.is_valid():
+        try:
+            case_reopen(
+                actor=request.user,
+                case_id=case.pk,
+                version=form.cleaned_data["version"],
+                reason=form.cleaned_data["reason"],
+                comment=form.cleaned_data["comment"],
+            )
+        except (ValidationError, ApplicationError) as exc:
+            form.add_service_error(exc)
+        else:
+            messages.success(request, _(CASE_REOPENED_MESSAGE) % {"reference": case.reference})
+            return redirect(case)
+    context = {
+        "case": case,
+        "form": form,
+        "is_closed": case.status in CLOSED_STATUSES,
+        "not_closed_message": _(CASE_NOT_CLOSED_MESSAGE),
+    }
+    return render(request, "cases/case_reopen.html", context)

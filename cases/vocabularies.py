@@ -68,6 +68,31 @@ class CaseStatus(models.TextChoices):
     CLOSED_REFERRED = "closed_referred", _("Closed (referred)")
 
 
+# A closed case is read-only until a central administrator reopens it.
+CLOSED_STATUSES = frozenset({CaseStatus.CLOSED, CaseStatus.CLOSED_REFERRED})
+
+
+class ClosureReason(models.TextChoices):
+    """Why a case was closed (HTCDS cas_ReasonForCaseClosure style)."""
+
+    REINTEGRATION_COMPLETED = "ReintegrationCompleted", _("Reintegration completed")
+    DECLINED_ASSISTANCE = "DeclinedFurtherAssistance", _("Person declined further assistance")
+    LOST_CONTACT = "LostContact", _("Lost contact")
+    REFERRED = "ReferredToAnotherOrganisation", _("Referred to another organisation")
+    RELOCATED = "Relocated", _("Relocated")
+    DECEASED = "Deceased", _("Deceased")
+    OTHER = "Other", _("Other")
+
+
+class ReopenReason(models.TextChoices):
+    """Why a closed case was reopened."""
+
+    NEW_NEEDS = "NewAssistanceNeeds", _("New assistance needs")
+    CONTACT_RESUMED = "ContactResumed", _("Contact with the person resumed")
+    CLOSED_IN_ERROR = "ClosedInError", _("Closed in error")
+    OTHER = "Other", _("Other")
+
+
 UNKNOWN_CODE_MESSAGE = _("Unknown code: %(code)s.")
 
 

@@ -50,6 +50,7 @@ MART_COLUMNS = (
     "means_of_control",
     "recruiter_relation",
     "trafficking_status",
+    "is_retrafficked",
 )
 
 
@@ -136,7 +137,8 @@ def mart_insert_sql(*, snapshot_id: int) -> tuple[str, list]:
             s.sexual_exploitation_types,
             {means_sql},
             s.recruiter_relation,
-            s.trafficking_status
+            s.trafficking_status,
+            c.retrafficked
         FROM current_screening cur
         JOIN screening_screening s ON s.id = cur.id
         JOIN cases_case c ON c.id = s.case_id

@@ -76,6 +76,8 @@ class MartRow(models.Model):
     means_of_control = _codes(_("means of control (CTDC groups)"))
     recruiter_relation = models.CharField(max_length=16, blank=True)
     trafficking_status = models.CharField(max_length=32, blank=True)
+    # Re-trafficking: a monitoring visit found it, or a later case of the same person was linked.
+    is_retrafficked = models.BooleanField(default=False)
 
     class Meta:
         indexes = [models.Index(fields=["snapshot", "year_of_registration"], name="mart_year")]

@@ -177,6 +177,15 @@ VARIABLES: dict[str, Variable] = {
             _("Determination: possible or actual victim of trafficking."),
             "trafficking_status",
         ),
+        Variable(
+            "isRetrafficked",
+            _("Re-trafficking"),
+            _(
+                "Whether the person was trafficked again: found at a monitoring visit, or "
+                "registered again as a new case (true or false)."
+            ),
+            "CASE WHEN is_retrafficked THEN 'true' ELSE 'false' END",
+        ),
     )
 }
 

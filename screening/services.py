@@ -16,7 +16,7 @@ from accounts.models import User
 from cases.audit import audit_record
 from cases.models import AuditAction, Case
 from cases.selectors import access_case_by_id
-from cases.services import case_status_change
+from cases.services import case_require_open, case_status_change
 from cases.vocabularies import CaseStatus, ExploitationType, TraffickingStatus, validate_codes
 from config.errors import ApplicationError, StaleVersionError
 
@@ -209,6 +209,7 @@ def screening_section_save(
             _(UNKNOWN_SECTION_MESSAGE), errors={"section": [_(UNKNOWN_SECTION_MESSAGE)]}
         )
     screening = access_screening_by_id(user=actor, screening_id=screening_id, for_update=True)
+    case_require_open(case=screening.case)
     if screening.status not in (Screening.Status.DRAFT, Screening.Status.RETURNED):
         raise ApplicationError(_(NOT_EDITABLE_MESSAGE), code="not_editable")
     if screening.version != version:
@@ -323,6 +324,7 @@ def screening_submission_errors(screening: Screening) -> dict[str, list[str]]:
 def screening_submit(*, actor: User, screening_id: Any, version: int) -> Screening:
     """Submit the determination for central review; the case moves to pending review."""
     screening = access_screening_by_id(user=actor, screening_id=screening_id, for_update=True)
+    case_require_open(case=screening.case)
     if screening.status not in (Screening.Status.DRAFT, Screening.Status.RETURNED):
         raise ApplicationError(_(NOT_EDITABLE_MESSAGE), code="not_editable")
     if screening.version != version:
@@ -349,6 +351,7 @@ def determination_review(
     if not actor.sees_all_missions:
         raise ApplicationError(_(NOT_REVIEWER_MESSAGE), code="not_reviewer")
     screening = access_screening_by_id(user=actor, screening_id=screening_id, for_update=True)
+    case_require_open(case=screening.case)
     if screening.status != Screening.Status.SUBMITTED:
         raise ApplicationError(_(NOT_SUBMITTED_MESSAGE), code="not_submitted")
     if screening.version != version:

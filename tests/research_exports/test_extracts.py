@@ -536,3 +536,20 @@ def test_expiry_deletes_files_past_retention(researcher, mart, django_capture_on
     with pytest.raises(ApplicationError) as caught:
         extract_file_for_download(user=researcher, extract_id=old.pk)
     assert caught.value.code == "expired"
+
+
+def test_build_counts_people_by_re_trafficking(
+    researcher, mart, django_capture_on_commit_callbacks
+):
+    add_rows(mart, 20, is_retrafficked=True)
+    extract = built(researcher, django_capture_on_commit_callbacks, dimensions=["isRetrafficked"])
+    assert cells(extract) == {("false",): 150, ("true",): 20}
+
+
+def test_build_suppresses_a_small_re_trafficking_cell(
+    researcher, mart, django_capture_on_commit_callbacks
+):
+    add_rows(mart, 3, is_retrafficked=True)
+    extract = built(researcher, django_capture_on_commit_callbacks, dimensions=["isRetrafficked"])
+    assert cells(extract)[("true",)] is None
+    assert extract.report["cells_suppressed_threshold"] == 1

@@ -8,6 +8,7 @@ from django.db import DatabaseError, connection
 from django.utils import timezone
 
 from cases.models import AuditAction, AuditEvent
+from cases.services import case_mark_retrafficked
 from config.errors import ApplicationError
 from research_exports import mart
 from research_exports.models import Extract, MartRow, MartSnapshot
@@ -40,6 +41,7 @@ ALLOWED_COLUMNS = {
     "means_of_control",
     "recruiter_relation",
     "trafficking_status",
+    "is_retrafficked",
 }
 
 
@@ -556,3 +558,14 @@ def test_request_queues_a_rebuild_after_commit(
         central_admin,
         1,
     )
+
+
+def test_retrafficking_flag_of_the_case_is_a_coded_column(mission_a):
+    flagged = factories.CaseFactory(mission=mission_a)
+    approved_screening(flagged)
+    approved_screening(factories.CaseFactory(mission=mission_a))
+    case_mark_retrafficked(actor=None, case=flagged, source="test")
+
+    snapshot = mart.mart_rebuild(source=SCHEDULE)
+
+    assert sorted(row.is_retrafficked for row in rows(snapshot)) == [False, True]

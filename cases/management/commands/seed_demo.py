@@ -37,6 +37,8 @@ from assistance.models import (
 from cases import synthetic
 from cases.models import Case, Person
 from cases.services import case_reference_format, case_reference_reserve
+from reintegration import synthetic as reintegration_synthetic
+from reintegration.models import MonitoringVisit, ReintegrationAssistance, ReintegrationPlan
 from research_exports.mart import mart_current, mart_rebuild
 from research_exports.models import MartSnapshot
 from screening import synthetic as screening_synthetic
@@ -68,6 +70,9 @@ SEEDED_MODELS: tuple[type[models.Model], ...] = (
     Referral,
     Movement,
     MovementLeg,
+    ReintegrationPlan,
+    ReintegrationAssistance,
+    MonitoringVisit,
 )
 
 
@@ -246,6 +251,9 @@ class Command(BaseCommand):
             for _ in range(missing)
         )
         references = self._reserve_references(planned, missions)
+        # A stream of its own, so a given --seed still gives the same cases as before.
+        closure_rng = random.Random(references[0] if references else None)
+        reintegration_rng = random.Random(f"reintegration-{references[0]}" if references else None)
 
         for start in range(0, len(planned), batch_size):
             persons = []
@@ -272,13 +280,20 @@ class Command(BaseCommand):
                         created_by=caseworker,
                     )
                 )
+            closures = synthetic.closures_prepare(
+                closure_rng, cases=cases, reviewer=reviewer, today=today, now=now
+            )
             _copy_rows(Person, persons)
             _copy_rows(Case, cases)
+            synthetic.closures_save(closures)
             screenings += screening_synthetic.screenings_seed(
                 screening_rng, cases=cases, reviewer=reviewer, today=today, now=now
             )
             assisted += assistance_synthetic.assistance_seed(
                 assistance_rng, cases=cases, directory=directory, today=today, now=now
+            )
+            reintegration_synthetic.reintegration_seed(
+                reintegration_rng, cases=cases, directory=directory, today=today, now=now
             )
         return len(planned), screenings, assisted
 
