@@ -24,6 +24,7 @@ urlpatterns = [
     path("v1/", include("cases.api_urls")),
     path("v1/", include("screening.api_urls")),
     path("v1/", include("assistance.api_urls")),
+    path("v1/", include("reintegration.api_urls")),
     path("v1/", include("research_exports.api_urls")),
     path("schema/", SchemaApi.as_view(), name="api_schema"),
     path(

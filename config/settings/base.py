@@ -197,6 +197,8 @@ SPECTACULAR_SETTINGS = {
         "AssessmentDecisionEnum": "assistance.models.AssessmentDecision",
         "ReferralReasonEnum": "cases.vocabularies.ReferralReason",
         "CaseAccessReasonEnum": "cases.models.CaseAccessReason",
+        "ClosureReasonEnum": "cases.vocabularies.ClosureReason",
+        "ReopenReasonEnum": "cases.vocabularies.ReopenReason",
     },
 }
 
@@ -245,6 +247,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "research_exports.extract_expire",
         "schedule": crontab(hour=4, minute=0),
     },
+    "reintegration-monitoring-mark-overdue": {
+        "task": "reintegration.monitoring_mark_overdue",
+        "schedule": crontab(hour=1, minute=30),
+    },
 }
 
 LOGGING = {
@@ -283,3 +289,10 @@ RESEARCH_EXTRACT_RETENTION_DAYS = env.int("RESEARCH_EXTRACT_RETENTION_DAYS", def
 RESEARCH_EXTRACT_DIR = env.path("RESEARCH_EXTRACT_DIR", default=str(VAR_DIR / "extracts"))
 RESEARCH_EXTRACT_LEASE_SECONDS = env.int("RESEARCH_EXTRACT_LEASE_SECONDS", default=600)
 RESEARCH_EXTRACT_MAX_ATTEMPTS = 3
+
+# Years after closure before a case's identity and free text are removed
+# (manage.py remove_expired_identities).
+HARBOUR_RETENTION_YEARS = env.int("HARBOUR_RETENTION_YEARS", default=10)
+
+# Reintegration: days after its planned date before a monitoring visit not done is overdue.
+HARBOUR_MONITORING_GRACE_DAYS = env.int("HARBOUR_MONITORING_GRACE_DAYS", default=7)
