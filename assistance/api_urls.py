@@ -58,4 +58,44 @@ urlpatterns = [
         apis.CaseAccessGrantApi.as_view(),
         name="case_access_grants",
     ),
+    path(
+        "cases/<str:case_id>/trafficking-details/",
+        apis.CaseDetailChangeCollectionApi.as_view(),
+        name="case_trafficking_details",
+    ),
+    path(
+        "trafficking-details/<str:change_id>/review/",
+        apis.DetailChangeReviewApi.as_view(),
+        name="trafficking_detail_review",
+    ),
+    path(
+        "cases/<str:case_id>/trafficking-profile/",
+        apis.TraffickingProfileApi.as_view(),
+        name="case_trafficking_profile",
+    ),
+    path(
+        "cases/<str:case_id>/access-proposals/",
+        apis.CaseProposalCollectionApi.as_view(),
+        name="case_access_proposals",
+    ),
+    path(
+        "access-proposals/",
+        apis.ProposalsAwaitingApi.as_view(),
+        name="access_proposals_awaiting",
+    ),
+    path(
+        "access-proposals/<str:proposal_id>/decision/",
+        apis.ProposalDecideApi.as_view(),
+        name="access_proposal_decide",
+    ),
+    path(
+        "access-proposals/<str:proposal_id>/withdrawal/",
+        apis.ProposalWithdrawApi.as_view(),
+        name="access_proposal_withdraw",
+    ),
+    path(
+        "access-grants/<str:access_id>/revocation/",
+        apis.CaseAccessRevokeApi.as_view(),
+        name="case_access_revoke",
+    ),
 ]

@@ -16,7 +16,7 @@ A stale ``version`` is refused with 409 and nothing is written.
 from __future__ import annotations
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import exceptions, generics, permissions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -31,6 +31,7 @@ from config.api.serializers import StrictInputSerializer
 from .models import (
     AssessmentDecision,
     AssistanceService,
+    CaseAccessProposal,
     DocumentationNeed,
     HealthNeed,
     ImmediateNeed,
@@ -43,23 +44,33 @@ from .models import (
     RiskLevel,
     ServiceCategory,
     ServiceSubType,
+    TraffickingDetailChange,
+    TraffickingDetailKind,
     TravelDocumentStatus,
 )
+from .profile_items import item_choices
 from .selectors import (
+    access_detail_change_by_id,
     access_interview_by_id,
     access_movement_by_id,
+    access_proposal_by_id,
     access_service_by_id,
     case_assistance_get,
+    detail_change_list_for_case,
     interview_get,
     interview_list_for_case,
     movement_get,
     movement_list_for_case,
+    proposal_list_for_case,
+    proposals_awaiting_decision,
     referral_list_for_case,
     service_list_for_case,
     support_plan_for_case,
+    trafficking_profile_current,
 )
 from .serializers import (
     MAX_LEGS,
+    MAX_TEXT_LENGTH,
     InterviewOutputSerializer,
     InterviewSummaryOutputSerializer,
     MovementLegSerializer,
@@ -77,6 +88,10 @@ from .serializers import (
 )
 from .services import (
     case_access_grant,
+    case_access_proposal_decide,
+    case_access_proposal_withdraw,
+    case_access_propose,
+    case_access_revoke,
     interview_record,
     interview_update,
     movement_assess,
@@ -87,6 +102,8 @@ from .services import (
     service_status_change,
     support_plan_create,
     support_plan_update,
+    trafficking_detail_record,
+    trafficking_detail_review,
 )
 
 TAGS = ["assistance"]
@@ -657,3 +674,433 @@ class CaseAccessGrantApi(APIView):
         return Response(
             CaseAccessGrantApi.OutputSerializer(access).data, status=status.HTTP_201_CREATED
         )
+
+
+# Further trafficking details
+
+CHANGE_ID_PARAMETER = _path_id("change_id", "further trafficking detail")
+PROPOSAL_ID_PARAMETER = OpenApiParameter(
+    "proposal_id", OpenApiTypes.INT, OpenApiParameter.PATH, description="The proposal's id."
+)
+
+
+class DetailChangeOutputSerializer(serializers.ModelSerializer):
+    value = serializers.JSONField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = TraffickingDetailChange
+        fields = [
+            "id",
+            "case",
+            "interview",
+            "version",
+            "item",
+            "kind",
+            "row_position",
+            "value",
+            "value_text",
+            "reason",
+            "status",
+            "created_by",
+            "created_at",
+            "reviewed_by",
+            "reviewed_at",
+            "review_comment",
+        ]
+        read_only_fields = fields
+        ref_name = "TraffickingDetailChange"
+
+
+class CaseDetailChangeListApi(CaseRecordListApi):
+    """The further trafficking details of one case, newest first, whatever their status."""
+
+    serializer_class = DetailChangeOutputSerializer
+    section = "trafficking_details"
+
+    def get_queryset(self):
+        return detail_change_list_for_case(case=self.get_case())
+
+    @extend_schema(
+        operation_id="case_trafficking_details_list", tags=TAGS, parameters=[CASE_ID_PARAMETER]
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+
+class DetailChangeRecordApi(APIView):
+    """Record an addition or a correction of one item of the trafficking profile; it waits for
+    a central administrator's review. ``value`` has the shape of the screening's answer: a code,
+    a list of codes, an ISO date, true/false, or for ``events`` and ``perpetrators`` an object
+    with the row's answers. A ``correction`` of a row names its ``row_position`` in the current
+    screening; an ``addition`` of a row adds one."""
+
+    class InputSerializer(StrictInputSerializer):
+        item = code_field(item_choices())
+        kind = code_field(TraffickingDetailKind.choices)
+        value = serializers.JSONField(allow_null=True)
+        reason = serializers.CharField(max_length=MAX_TEXT_LENGTH)
+        row_position = serializers.IntegerField(
+            min_value=0, max_value=1000, required=False, allow_null=True
+        )
+        interview = serializers.UUIDField(required=False, allow_null=True)
+
+        class Meta:
+            ref_name = "TraffickingDetailChangeInput"
+
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(
+        operation_id="case_trafficking_details_create",
+        tags=TAGS,
+        parameters=[CASE_ID_PARAMETER],
+        request=InputSerializer,
+        responses={201: DetailChangeOutputSerializer},
+    )
+    def post(self, request, case_id):
+        case = access_case_by_id(user=request.user, case_id=case_id)
+        serializer = DetailChangeRecordApi.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        change = trafficking_detail_record(
+            actor=request.user,
+            case_id=case.pk,
+            item=data["item"],
+            kind=data["kind"],
+            value=data["value"],
+            reason=data["reason"],
+            row_position=data.get("row_position"),
+            interview_id=data.get("interview"),
+        )
+        return Response(DetailChangeOutputSerializer(change).data, status=status.HTTP_201_CREATED)
+
+
+class CaseDetailChangeCollectionApi(CaseDetailChangeListApi, DetailChangeRecordApi):
+    """``/cases/<id>/trafficking-details/``: GET lists, POST records."""
+
+
+class DetailChangeReviewApi(APIView):
+    """Accept or reject a further detail (central administrators only, never its author)."""
+
+    class InputSerializer(StrictInputSerializer):
+        version = serializers.IntegerField(min_value=1)
+        decision = code_field([("accept", "accept"), ("reject", "reject")])
+        comment = text_field()
+
+        class Meta:
+            ref_name = "TraffickingDetailReviewInput"
+
+    permission_classes = [IsCentralAdmin]
+
+    @extend_schema(
+        operation_id="trafficking_details_review",
+        tags=TAGS,
+        description=STALE_DESCRIPTION,
+        parameters=[CHANGE_ID_PARAMETER],
+        request=InputSerializer,
+        responses={200: DetailChangeOutputSerializer},
+    )
+    def post(self, request, change_id):
+        access_detail_change_by_id(user=request.user, change_id=change_id)
+        serializer = DetailChangeReviewApi.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        change = trafficking_detail_review(
+            actor=request.user,
+            change_id=change_id,
+            version=data["version"],
+            accept=data["decision"] == "accept",
+            comment=data.get("comment", ""),
+        )
+        return Response(DetailChangeOutputSerializer(change).data)
+
+
+class ProvenanceSerializer(serializers.Serializer):
+    source = serializers.CharField(help_text="``screening``, ``change``, or empty: no answer.")
+    change_id = serializers.UUIDField(allow_null=True)
+    date = serializers.SerializerMethodField()
+    author_id = serializers.IntegerField(allow_null=True)
+    author_name = serializers.CharField()
+    kind = serializers.CharField()
+    reviewer_id = serializers.IntegerField(allow_null=True)
+    reviewer_name = serializers.CharField()
+    reviewed_at = serializers.DateTimeField(allow_null=True)
+
+    class Meta:
+        ref_name = "TraffickingProfileProvenance"
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_date(self, obj) -> str | None:
+        value = obj["date"]
+        return value.isoformat() if value is not None else None
+
+
+class ProfileRowSerializer(serializers.Serializer):
+    position = serializers.IntegerField(allow_null=True)
+    value = serializers.JSONField()
+    text = serializers.CharField()
+    provenance = ProvenanceSerializer()
+
+    class Meta:
+        ref_name = "TraffickingProfileRow"
+
+
+class ProfileItemSerializer(serializers.Serializer):
+    item = serializers.CharField()
+    label = serializers.CharField()
+    section = serializers.CharField()
+    is_rows = serializers.BooleanField()
+    value = serializers.JSONField(required=False)
+    text = serializers.CharField(required=False)
+    display = serializers.ListField(child=serializers.CharField(), required=False)
+    provenance = ProvenanceSerializer(required=False)
+    rows = ProfileRowSerializer(many=True, required=False)
+
+    class Meta:
+        ref_name = "TraffickingProfileItem"
+
+
+class TraffickingProfileApi(APIView):
+    """The case's current trafficking profile: for each item the latest accepted further
+    detail, else the current screening's answer, with where it came from; pending details
+    are listed apart. The read is audited."""
+
+    class OutputSerializer(serializers.Serializer):
+        screening = serializers.UUIDField(source="screening.pk", allow_null=True, default=None)
+        items = ProfileItemSerializer(many=True)
+        pending = DetailChangeOutputSerializer(many=True)
+
+        class Meta:
+            ref_name = "TraffickingProfile"
+
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(
+        operation_id="case_trafficking_profile_retrieve",
+        tags=TAGS,
+        parameters=[CASE_ID_PARAMETER],
+        responses={200: OutputSerializer},
+    )
+    def get(self, request, case_id):
+        case = case_assistance_get(
+            user=request.user, case_id=case_id, section="trafficking_profile"
+        )
+        profile = trafficking_profile_current(case=case)
+        data = {
+            "screening": profile["screening"],
+            "items": profile["items"],
+            "pending": [entry["change"] for entry in profile["pending"]],
+        }
+        return Response(TraffickingProfileApi.OutputSerializer(data).data)
+
+
+# Sharing a case with another mission, decided by both missions
+
+
+class ProposalOutputSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = CaseAccessProposal
+        fields = [
+            "id",
+            "case",
+            "mission",
+            "proposing_mission",
+            "reason",
+            "status",
+            "version",
+            "proposed_by",
+            "proposed_at",
+            "decided_by",
+            "withdrawn_by",
+            "decided_at",
+            "access",
+        ]
+        read_only_fields = fields
+        ref_name = "CaseAccessProposal"
+
+
+class CaseProposalListApi(CaseRecordListApi):
+    """The sharing proposals of one case, newest first."""
+
+    serializer_class = ProposalOutputSerializer
+    section = "sharing"
+
+    def get_queryset(self):
+        return proposal_list_for_case(case=self.get_case())
+
+    @extend_schema(
+        operation_id="case_access_proposals_list", tags=TAGS, parameters=[CASE_ID_PARAMETER]
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+
+class ProposalCreateApi(APIView):
+    """A caseworker of the case's mission proposes sharing it with another mission, whose
+    caseworkers decide. One pending proposal per case and mission."""
+
+    class InputSerializer(StrictInputSerializer):
+        mission = mission_field()
+        reason = code_field(CaseAccessReason.choices)
+
+        class Meta:
+            ref_name = "CaseAccessProposalInput"
+
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(
+        operation_id="case_access_proposals_create",
+        tags=TAGS,
+        parameters=[CASE_ID_PARAMETER],
+        request=InputSerializer,
+        responses={201: ProposalOutputSerializer},
+    )
+    def post(self, request, case_id):
+        case = access_case_by_id(user=request.user, case_id=case_id)
+        serializer = ProposalCreateApi.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        proposal = case_access_propose(
+            actor=request.user, case_id=case.pk, **serializer.validated_data
+        )
+        return Response(ProposalOutputSerializer(proposal).data, status=status.HTTP_201_CREATED)
+
+
+class CaseProposalCollectionApi(CaseProposalListApi, ProposalCreateApi):
+    """``/cases/<id>/access-proposals/``: GET lists, POST proposes."""
+
+
+class ProposalsAwaitingApi(generics.ListAPIView):
+    """Pending proposals addressed to your missions, oldest first. The case is not yours yet,
+    so a row says only which case (its reference), who proposes, why and when."""
+
+    class OutputSerializer(serializers.Serializer):
+        id = serializers.IntegerField()
+        version = serializers.IntegerField()
+        case_reference = serializers.CharField(source="case.reference")
+        mission = serializers.CharField(source="mission.code")
+        proposing_mission = serializers.CharField(source="proposing_mission.code")
+        reason = serializers.CharField()
+        proposed_at = serializers.DateTimeField()
+
+        class Meta:
+            ref_name = "CaseAccessProposalAwaiting"
+
+    permission_classes = [permissions.IsAuthenticated]
+    pagination_class = DefaultPagination
+    filter_backends: list = []
+    serializer_class = OutputSerializer
+
+    def get_queryset(self):
+        if self.request.user.is_researcher:
+            raise exceptions.NotFound
+        return proposals_awaiting_decision(user=self.request.user)
+
+    @extend_schema(operation_id="access_proposals_awaiting_list", tags=TAGS)
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+
+class ProposalDecideApi(APIView):
+    """A caseworker of the receiving mission approves (the case is then shared) or declines.
+    Refused for the proposer and for anyone who works for both missions."""
+
+    class InputSerializer(StrictInputSerializer):
+        version = serializers.IntegerField(min_value=1)
+        decision = code_field([("approve", "approve"), ("decline", "decline")])
+
+        class Meta:
+            ref_name = "CaseAccessProposalDecisionInput"
+
+    class OutputSerializer(serializers.Serializer):
+        id = serializers.IntegerField()
+        version = serializers.IntegerField()
+        status = serializers.CharField()
+        access = serializers.IntegerField(source="access_id", allow_null=True)
+        decided_at = serializers.DateTimeField()
+
+        class Meta:
+            ref_name = "CaseAccessProposalDecision"
+
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(
+        operation_id="access_proposals_decide",
+        tags=TAGS,
+        description=STALE_DESCRIPTION,
+        parameters=[PROPOSAL_ID_PARAMETER],
+        request=InputSerializer,
+        responses={200: OutputSerializer},
+    )
+    def post(self, request, proposal_id):
+        access_proposal_by_id(user=request.user, proposal_id=proposal_id)
+        serializer = ProposalDecideApi.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        proposal = case_access_proposal_decide(
+            actor=request.user,
+            proposal_id=proposal_id,
+            version=data["version"],
+            approve=data["decision"] == "approve",
+        )
+        return Response(ProposalDecideApi.OutputSerializer(proposal).data)
+
+
+class ProposalWithdrawApi(APIView):
+    """The proposing mission withdraws a pending proposal."""
+
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(
+        operation_id="access_proposals_withdraw",
+        tags=TAGS,
+        description=STALE_DESCRIPTION,
+        parameters=[PROPOSAL_ID_PARAMETER],
+        request=VersionInputSerializer,
+        responses={200: ProposalOutputSerializer},
+    )
+    def post(self, request, proposal_id):
+        access_proposal_by_id(user=request.user, proposal_id=proposal_id)
+        serializer = VersionInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        proposal = case_access_proposal_withdraw(
+            actor=request.user,
+            proposal_id=proposal_id,
+            version=serializer.validated_data["version"],
+        )
+        return Response(ProposalOutputSerializer(proposal).data)
+
+
+class CaseAccessRevokeApi(APIView):
+    """End a mission's sharing of a case, however it was granted (central administrators
+    only). The mission's caseworkers lose the case at once."""
+
+    class OutputSerializer(serializers.Serializer):
+        id = serializers.IntegerField()
+        case = serializers.UUIDField(source="case_id")
+        mission = serializers.IntegerField(source="mission_id")
+        revoked_by = serializers.IntegerField(source="revoked_by_id")
+        revoked_at = serializers.DateTimeField()
+
+        class Meta:
+            ref_name = "CaseAccessRevocation"
+
+    permission_classes = [IsCentralAdmin]
+
+    @extend_schema(
+        operation_id="case_access_grants_revoke",
+        tags=TAGS,
+        parameters=[
+            OpenApiParameter(
+                "access_id",
+                OpenApiTypes.INT,
+                OpenApiParameter.PATH,
+                description="The sharing's id.",
+            )
+        ],
+        request=None,
+        responses={200: OutputSerializer},
+    )
+    def post(self, request, access_id):
+        if not str(access_id).isdigit():
+            raise exceptions.NotFound
+        access = case_access_revoke(actor=request.user, access_id=int(access_id))
+        return Response(CaseAccessRevokeApi.OutputSerializer(access).data)

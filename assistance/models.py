@@ -16,6 +16,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from cases.fields import EncryptedTextField
+from cases.models import CaseAccessReason
 from cases.vocabularies import (
     OrganisationType,
     ReferralReason,
@@ -601,3 +602,201 @@ class MovementLeg(models.Model):
 
     def __str__(self) -> str:
         return f"{self.position}. {self.from_country} → {self.to_country}"
+
+
+class TraffickingDetailKind(models.TextChoices):
+    ADDITION = "addition", _("Addition")
+    CORRECTION = "correction", _("Correction")
+
+
+class TraffickingDetailChange(models.Model):
+    """A further trafficking detail learned after the screening: an addition or a correction of
+    one item of the trafficking profile. The screening's own answers are never overwritten; the
+    case's current profile is read from the accepted changes over the current screening.
+
+    ``value`` holds the coded part of the new answer (codes, countries, dates as ISO strings,
+    yes/no); anything written in words (a locality) is in ``value_text``, encrypted, like the
+    reason for the change and the reviewer's comment.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending review")
+        ACCEPTED = "accepted", _("Accepted")
+        REJECTED = "rejected", _("Rejected")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    case = models.ForeignKey(
+        "cases.Case", on_delete=models.PROTECT, related_name="trafficking_detail_changes"
+    )
+    # The screening whose answers were current when the change was recorded: a row position
+    # is a position among that screening's rows.
+    screening = models.ForeignKey(
+        "screening.Screening", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    interview = models.ForeignKey(
+        AssistanceInterview,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="trafficking_detail_changes",
+        verbose_name=_("assistance interview"),
+    )
+    version = models.PositiveIntegerField(default=1, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", editable=False
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    item = models.CharField(_("item"), max_length=40)
+    kind = models.CharField(
+        _("kind of change"), max_length=12, choices=TraffickingDetailKind.choices
+    )
+    row_position = models.PositiveSmallIntegerField(_("row corrected"), null=True, blank=True)
+    value = models.JSONField(_("coded value"), null=True, blank=True)
+    value_text = EncryptedTextField(_("value in words"), blank=True)
+    reason = EncryptedTextField(_("reason for the change"))
+
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.PENDING
+    )
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    review_comment = EncryptedTextField(_("review comment"), blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["case", "status", "created_at"], name="tdetail_case_status"),
+            models.Index(fields=["status", "created_at"], name="tdetail_status_created"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["pending", "accepted", "rejected"]),
+                name="tdetail_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=["addition", "correction"]), name="tdetail_kind_valid"
+            ),
+            # Only a correction names a row; an addition of a row is appended.
+            models.CheckConstraint(
+                condition=Q(row_position__isnull=True) | Q(kind="correction"),
+                name="tdetail_row_only_for_correction",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="pending", reviewed_at__isnull=True)
+                | (~Q(status="pending") & Q(reviewed_at__isnull=False)),
+                name="tdetail_reviewed_when_decided",
+            ),
+            # Nobody reviews their own change.
+            models.CheckConstraint(
+                condition=Q(reviewed_by__isnull=True) | ~Q(reviewed_by=models.F("created_by")),
+                name="tdetail_no_self_review",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Trafficking detail {self.pk}"
+
+
+class CaseAccessProposal(models.Model):
+    """A caseworker of the case's mission proposes sharing the case with another mission; a
+    caseworker of that mission decides. Approval creates the ``CaseMissionAccess``, so access
+    still flows only through ``Case.objects.visible_to``."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Awaiting the other mission")
+        APPROVED = "approved", _("Approved")
+        DECLINED = "declined", _("Declined")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    case = models.ForeignKey(
+        "cases.Case", on_delete=models.PROTECT, related_name="access_proposals"
+    )
+    mission = models.ForeignKey(
+        "accounts.Mission",
+        on_delete=models.PROTECT,
+        related_name="case_access_proposals",
+        verbose_name=_("receiving mission"),
+    )
+    proposing_mission = models.ForeignKey(
+        "accounts.Mission", on_delete=models.PROTECT, related_name="+", editable=False
+    )
+    reason = models.CharField(_("reason"), max_length=24, choices=CaseAccessReason.choices)
+    version = models.PositiveIntegerField(default=1, editable=False)
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", editable=False
+    )
+    proposed_at = models.DateTimeField(auto_now_add=True)
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.PENDING
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
+    # When the proposal stopped waiting: approved, declined or withdrawn.
+    decided_at = models.DateTimeField(null=True, blank=True, editable=False)
+    access = models.OneToOneField(
+        "cases.CaseMissionAccess",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="proposal",
+    )
+
+    class Meta:
+        ordering = ["-proposed_at"]
+        indexes = [
+            models.Index(fields=["mission", "status", "proposed_at"], name="access_prop_mission"),
+            models.Index(fields=["case", "status"], name="access_prop_case_status"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case", "mission"],
+                condition=Q(status="pending"),
+                name="access_prop_one_pending",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["pending", "approved", "declined", "withdrawn"]),
+                name="access_prop_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(reason__in=CaseAccessReason.values), name="access_prop_reason_valid"
+            ),
+            models.CheckConstraint(
+                condition=~Q(mission=models.F("proposing_mission")),
+                name="access_prop_other_mission",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="approved") | Q(access__isnull=False),
+                name="access_prop_approved_has_access",
+            ),
+            # Nobody approves their own proposal.
+            models.CheckConstraint(
+                condition=Q(decided_by__isnull=True) | ~Q(decided_by=models.F("proposed_by")),
+                name="access_prop_no_self_decision",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Proposal to share {self.case_id} with {self.mission_id}"

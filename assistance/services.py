@@ -4,6 +4,7 @@ movement, and sharing a case with another mission."""
 from __future__ import annotations
 
 import datetime
+import uuid
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -21,12 +22,14 @@ from cases.models import AuditAction, Case, CaseAccessReason, CaseMissionAccess
 from cases.selectors import access_case_by_id
 from cases.vocabularies import CaseStatus, validate_codes
 from config.errors import ApplicationError, StaleVersionError
+from screening.selectors import screening_current
 
 from .models import (
     SERVICE_SUB_TYPES,
     AssessmentDecision,
     AssistanceInterview,
     AssistanceService,
+    CaseAccessProposal,
     Movement,
     MovementLeg,
     MovementType,
@@ -35,13 +38,20 @@ from .models import (
     Referral,
     ServiceCategory,
     SupportPlan,
+    TraffickingDetailChange,
+    TraffickingDetailKind,
     TravelDocumentStatus,
 )
+from .profile_items import UNKNOWN_ITEM_MESSAGE, ProfileItem, clean_value, is_empty, profile_items
 from .selectors import (
+    access_detail_change_by_id,
     access_interview_by_id,
     access_movement_by_id,
+    access_proposal_by_id,
     access_service_by_id,
     access_support_plan_by_id,
+    trafficking_profile_current,
+    trafficking_profile_item,
 )
 
 NOT_ADMIN_MESSAGE = "Only a central administrator can do this."
@@ -93,6 +103,37 @@ ACCESS_OWN_MISSION_MESSAGE = "The case already belongs to this mission."
 ACCESS_EXISTS_MESSAGE = "The case is already shared with this mission."
 INACTIVE_MISSION_MESSAGE = "This mission is not active."
 ACCESS_NOT_LIVE_MESSAGE = "This sharing has already been revoked."
+KIND_REQUIRED_MESSAGE = "Choose addition or correction."
+CHANGE_REASON_REQUIRED_MESSAGE = "Give the reason for the change."
+INTERVIEW_NOT_OF_CASE_MESSAGE = "Choose an assistance interview of this case."
+ROW_REQUIRED_MESSAGE = "Choose the row of the screening that this corrects."
+ROW_NOT_FOUND_MESSAGE = "The current screening has no such row."
+ROW_ONLY_FOR_CORRECTION_MESSAGE = "An addition adds a new row; only a correction names a row."
+ROW_ONLY_FOR_ROWS_MESSAGE = "Only route steps and perpetrators have rows."
+NOTHING_TO_ADD_MESSAGE = "An addition needs an answer to add."
+ADDITION_CHANGES_ANSWER_MESSAGE = (
+    "This would change the current answer, not add to it: record a correction instead."
+)
+NO_CHANGE_MESSAGE = "This is the current answer already."
+DETAIL_DUPLICATE_MESSAGE = "The same change is already waiting for review."
+DETAIL_ALREADY_REVIEWED_MESSAGE = "This change has already been reviewed."
+SELF_REVIEW_MESSAGE = "You recorded this change, so someone else must review it."
+SCREENING_CHANGED_MESSAGE = (
+    "A newer screening was approved since this correction was recorded: its rows may differ. "
+    "Reject it and record the correction again."
+)
+PROPOSER_NOT_OF_CASE_MISSION_MESSAGE = (
+    "Only a caseworker of the case's own mission can propose sharing it."
+)
+PROPOSAL_PENDING_MESSAGE = "Sharing with this mission has already been proposed."
+DECIDER_NOT_OF_RECEIVING_MESSAGE = "Only a caseworker of the receiving mission can decide."
+SELF_DECISION_MESSAGE = "You made this proposal, so you cannot decide it."
+DUAL_MEMBERSHIP_MESSAGE = (
+    "You work for both missions, so you cannot decide alone: another caseworker of the "
+    "receiving mission must decide."
+)
+PROPOSAL_NOT_PENDING_MESSAGE = "This proposal has already been decided or withdrawn."
+WITHDRAWER_NOT_PROPOSING_MESSAGE = "Only the proposing mission can withdraw this proposal."
 
 ASSISTANCE_CASE_STATUSES = frozenset({CaseStatus.ACTIVE, CaseStatus.FOLLOW_UP})
 COST_MAX = Decimal("9999999999.99")
@@ -798,3 +839,301 @@ def case_access_revoke(*, actor: User, access_id: int) -> CaseMissionAccess:
         detail={"mission_id": access.mission_id},
     )
     return access
+
+
+# Further trafficking details
+
+
+def _parse_uuid(value: Any) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(value))
+    except (TypeError, ValueError, AttributeError):
+        return None
+
+
+def _detail_kind_checks(
+    *,
+    item: ProfileItem,
+    kind: str,
+    value: Any,
+    text: str,
+    row_position: int | None,
+    current: dict[str, Any] | None,
+    errors: dict[str, list[str]],
+) -> None:
+    """An addition adds without changing what is there; a correction changes something."""
+    if item.is_rows:
+        if kind == TraffickingDetailKind.ADDITION and row_position is not None:
+            _add(errors, "row_position", ROW_ONLY_FOR_CORRECTION_MESSAGE)
+        elif kind == TraffickingDetailKind.CORRECTION:
+            # Rows of the screening keep their position; added rows have none.
+            rows = (current or {}).get("rows", [])
+            positions = {row["position"] for row in rows if row["position"] is not None}
+            if row_position is None:
+                _add(errors, "row_position", ROW_REQUIRED_MESSAGE)
+            elif row_position not in positions:
+                _add(errors, "row_position", ROW_NOT_FOUND_MESSAGE)
+        return
+    if row_position is not None:
+        _add(errors, "row_position", ROW_ONLY_FOR_ROWS_MESSAGE)
+    before, before_text = (current or {}).get("value"), (current or {}).get("text", "")
+    if kind == TraffickingDetailKind.ADDITION:
+        if is_empty(value, text):
+            _add(errors, "value", NOTHING_TO_ADD_MESSAGE)
+        elif not is_empty(before, before_text):
+            keeps = isinstance(before, list) and set(before) < set(value or [])
+            if not keeps:
+                _add(errors, "kind", ADDITION_CHANGES_ANSWER_MESSAGE)
+    elif kind == TraffickingDetailKind.CORRECTION and (value, text) == (before, before_text):
+        _add(errors, "value", NO_CHANGE_MESSAGE)
+
+
+@transaction.atomic
+def trafficking_detail_record(
+    *,
+    actor: User,
+    case_id: Any,
+    item: str,
+    kind: str,
+    value: Any,
+    reason: str,
+    row_position: int | None = None,
+    interview_id: Any = None,
+) -> TraffickingDetailChange:
+    """Record a further trafficking detail (an addition or a correction of one item of the
+    profile), pending review by a central administrator. The screening is never changed."""
+    case = _assistance_case(actor=actor, case_id=case_id, statuses=ASSISTANCE_CASE_STATUSES)
+    errors: dict[str, list[str]] = {}
+    profile_item = profile_items().get(item)
+    if profile_item is None:
+        _add(errors, "item", UNKNOWN_ITEM_MESSAGE)
+    if kind not in TraffickingDetailKind.values:
+        _add(errors, "kind", KIND_REQUIRED_MESSAGE)
+    reason = (reason or "").strip()
+    if not reason:
+        _add(errors, "reason", CHANGE_REASON_REQUIRED_MESSAGE)
+    interview = None
+    if interview_id not in (None, ""):
+        parsed = _parse_uuid(interview_id)
+        interview = (
+            AssistanceInterview.objects.filter(case=case, pk=parsed).first() if parsed else None
+        )
+        if interview is None:
+            _add(errors, "interview", INTERVIEW_NOT_OF_CASE_MESSAGE)
+    if profile_item is None:
+        raise ValidationError(errors)
+    coded, text = None, ""
+    try:
+        coded, text = clean_value(profile_item, value)
+    except ValidationError as exc:
+        _merge(errors, exc.message_dict)
+    profile = trafficking_profile_current(case=case)
+    if "value" not in errors and kind in TraffickingDetailKind.values:
+        _detail_kind_checks(
+            item=profile_item,
+            kind=kind,
+            value=coded,
+            text=text,
+            row_position=row_position,
+            current=trafficking_profile_item(profile=profile, item=item),
+            errors=errors,
+        )
+    if errors:
+        raise ValidationError(errors)
+    waiting = case.trafficking_detail_changes.filter(
+        status=TraffickingDetailChange.Status.PENDING,
+        item=item,
+        kind=kind,
+        row_position=row_position,
+    )
+    if any((c.value, c.value_text) == (coded, text) for c in waiting):
+        raise ApplicationError(_(DETAIL_DUPLICATE_MESSAGE), code="duplicate")
+    screening = profile["screening"]
+    change = TraffickingDetailChange(
+        case=case,
+        screening=screening,
+        interview=interview,
+        created_by=actor,
+        item=item,
+        kind=kind,
+        row_position=row_position,
+        value=coded,
+        value_text=text,
+        reason=reason,
+    )
+    change.full_clean(exclude=["case", "screening", "interview", "created_by"])
+    change.save()
+    audit_record(
+        actor=actor,
+        action=AuditAction.TRAFFICKING_DETAIL_RECORDED,
+        case=case,
+        obj=change,
+        detail={"item": item, "kind": kind, "row_position": row_position},
+    )
+    return change
+
+
+@transaction.atomic
+def trafficking_detail_review(
+    *, actor: User, change_id: Any, version: int, accept: bool, comment: str = ""
+) -> TraffickingDetailChange:
+    """Accept or reject a further detail. A central administrator decides, never its author."""
+    _require_central_admin(actor)
+    change = access_detail_change_by_id(user=actor, change_id=change_id, for_update=True)
+    if change.version != version:
+        raise StaleVersionError(_(STALE_MESSAGE))
+    if change.status != TraffickingDetailChange.Status.PENDING:
+        raise ApplicationError(_(DETAIL_ALREADY_REVIEWED_MESSAGE), code="already_reviewed")
+    if change.created_by_id == actor.pk:
+        raise ApplicationError(_(SELF_REVIEW_MESSAGE), code="self_review")
+    if accept and change.row_position is not None:
+        current = screening_current(case=change.case)
+        if current is None or current.pk != change.screening_id:
+            raise ApplicationError(_(SCREENING_CHANGED_MESSAGE), code="screening_changed")
+    statuses = TraffickingDetailChange.Status
+    change.status = statuses.ACCEPTED if accept else statuses.REJECTED
+    change.reviewed_by = actor
+    change.reviewed_at = timezone.now()
+    change.review_comment = (comment or "").strip()
+    change.version += 1
+    change.save()
+    audit_record(
+        actor=actor,
+        action=AuditAction.TRAFFICKING_DETAIL_REVIEWED,
+        case=change.case,
+        obj=change,
+        detail={"item": change.item, "kind": change.kind, "decision": change.status},
+    )
+    return change
+
+
+# Sharing a case with another mission, decided by both missions
+
+
+@transaction.atomic
+def case_access_propose(
+    *, actor: User, case_id: Any, mission: Mission, reason: str
+) -> CaseAccessProposal:
+    """A caseworker of the case's mission proposes sharing it with another mission, whose
+    caseworkers decide. Nothing is shared until they approve."""
+    case = access_case_by_id(user=actor, case_id=case_id, for_update=True)
+    if case.mission_id not in actor.caseworker_mission_ids:
+        raise ApplicationError(_(PROPOSER_NOT_OF_CASE_MISSION_MESSAGE), code="not_case_mission")
+    errors: dict[str, list[str]] = {}
+    if reason not in CaseAccessReason.values:
+        _add(errors, "reason", REASON_REQUIRED_MESSAGE)
+    if mission.pk == case.mission_id:
+        _add(errors, "mission", ACCESS_OWN_MISSION_MESSAGE)
+    elif not mission.is_active:
+        _add(errors, "mission", INACTIVE_MISSION_MESSAGE)
+    elif case.mission_accesses.filter(mission=mission, revoked_at__isnull=True).exists():
+        _add(errors, "mission", ACCESS_EXISTS_MESSAGE)
+    elif case.access_proposals.filter(
+        mission=mission, status=CaseAccessProposal.Status.PENDING
+    ).exists():
+        _add(errors, "mission", PROPOSAL_PENDING_MESSAGE)
+    if errors:
+        raise ValidationError(errors)
+    proposal = CaseAccessProposal.objects.create(
+        case=case,
+        mission=mission,
+        proposing_mission_id=case.mission_id,
+        reason=reason,
+        proposed_by=actor,
+    )
+    audit_record(
+        actor=actor,
+        action=AuditAction.CASE_ACCESS_PROPOSED,
+        case=case,
+        obj=proposal,
+        detail={"mission_id": mission.pk, "reason": reason},
+    )
+    return proposal
+
+
+@transaction.atomic
+def case_access_proposal_decide(
+    *, actor: User, proposal_id: Any, version: int, approve: bool
+) -> CaseAccessProposal:
+    """A caseworker of the receiving mission approves or declines. Approval grants the access
+    (``granted_by`` is the approver). Nobody decides their own proposal, and someone who works
+    for both missions cannot decide alone."""
+    proposal = access_proposal_by_id(user=actor, proposal_id=proposal_id, for_update=True)
+    missions = actor.caseworker_mission_ids
+    if proposal.mission_id not in missions:
+        raise ApplicationError(_(DECIDER_NOT_OF_RECEIVING_MESSAGE), code="not_receiving_mission")
+    if proposal.proposed_by_id == actor.pk:
+        raise ApplicationError(_(SELF_DECISION_MESSAGE), code="self_decision")
+    if proposal.case.mission_id in missions:
+        raise ApplicationError(_(DUAL_MEMBERSHIP_MESSAGE), code="both_missions")
+    if proposal.version != version:
+        raise StaleVersionError(_(STALE_MESSAGE))
+    if proposal.status != CaseAccessProposal.Status.PENDING:
+        raise ApplicationError(_(PROPOSAL_NOT_PENDING_MESSAGE), code="not_pending")
+    # The case row is the lock every grant of it takes.
+    case = Case.objects.select_for_update().get(pk=proposal.case_id)
+    if approve:
+        if not proposal.mission.is_active:
+            raise ApplicationError(_(INACTIVE_MISSION_MESSAGE), code="inactive_mission")
+        if case.mission_accesses.filter(mission=proposal.mission, revoked_at__isnull=True).exists():
+            raise ApplicationError(_(ACCESS_EXISTS_MESSAGE), code="access_exists")
+        proposal.access = CaseMissionAccess.objects.create(
+            case=case, mission=proposal.mission, reason=proposal.reason, granted_by=actor
+        )
+    proposal.status = (
+        CaseAccessProposal.Status.APPROVED if approve else CaseAccessProposal.Status.DECLINED
+    )
+    proposal.decided_by = actor
+    proposal.decided_at = timezone.now()
+    proposal.version += 1
+    proposal.save()
+    audit_record(
+        actor=actor,
+        action=AuditAction.CASE_ACCESS_PROPOSAL_DECIDED,
+        case=case,
+        obj=proposal,
+        detail={"mission_id": proposal.mission_id, "decision": proposal.status},
+    )
+    if proposal.access is not None:
+        audit_record(
+            actor=actor,
+            action=AuditAction.CASE_ACCESS_GRANTED,
+            case=case,
+            obj=proposal.access,
+            detail={
+                "mission_id": proposal.mission_id,
+                "reason": proposal.reason,
+                "proposal_id": proposal.pk,
+            },
+        )
+    return proposal
+
+
+@transaction.atomic
+def case_access_proposal_withdraw(
+    *, actor: User, proposal_id: Any, version: int
+) -> CaseAccessProposal:
+    """The proposer, or another caseworker of the proposing mission, withdraws a proposal."""
+    proposal = access_proposal_by_id(user=actor, proposal_id=proposal_id, for_update=True)
+    if not (
+        proposal.proposed_by_id == actor.pk
+        or proposal.proposing_mission_id in actor.caseworker_mission_ids
+    ):
+        raise ApplicationError(_(WITHDRAWER_NOT_PROPOSING_MESSAGE), code="not_proposing_mission")
+    if proposal.version != version:
+        raise StaleVersionError(_(STALE_MESSAGE))
+    if proposal.status != CaseAccessProposal.Status.PENDING:
+        raise ApplicationError(_(PROPOSAL_NOT_PENDING_MESSAGE), code="not_pending")
+    proposal.status = CaseAccessProposal.Status.WITHDRAWN
+    proposal.withdrawn_by = actor
+    proposal.decided_at = timezone.now()
+    proposal.version += 1
+    proposal.save()
+    audit_record(
+        actor=actor,
+        action=AuditAction.CASE_ACCESS_PROPOSAL_WITHDRAWN,
+        case=proposal.case,
+        obj=proposal,
+        detail={"mission_id": proposal.mission_id},
+    )
+    return proposal
