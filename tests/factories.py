@@ -259,3 +259,132 @@ class CaseMissionAccessFactory(factory.django.DjangoModelFactory):
     mission = factory.SubFactory(MissionFactory)
     reason = CaseAccessReason.RETURN_ARRIVED
     granted_by = factory.SubFactory(CentralAdminFactory)
+
+
+class ApprovedScreeningFactory(factory.django.DjangoModelFactory):
+    """An approved screening with a few profile answers; add rows with the factories below."""
+
+    class Meta:
+        model = "screening.Screening"
+
+    case = factory.SubFactory(ActiveCaseFactory)
+    created_by = factory.SubFactory(UserFactory)
+    interviewer = factory.SelfAttribute("created_by")
+    status = "approved"
+    interview_date = factory.LazyFunction(lambda: timezone.localdate() - datetime.timedelta(days=2))
+    reviewed_by = factory.SubFactory(CentralAdminFactory)
+    reviewed_at = factory.LazyFunction(timezone.now)
+    consent_interview = True
+    recruitment_country = "NPL"
+    recruitment_locality = "Pokhara"
+    recruitment_methods = factory.LazyFunction(lambda: ["AtWork"])
+    exploitation_types = factory.LazyFunction(lambda: ["ForcedLabour"])
+    means_of_control = factory.LazyFunction(lambda: ["PhysicalThreats"])
+
+
+class TraffickingEventFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "screening.TraffickingEvent"
+
+    screening = factory.SubFactory(ApprovedScreeningFactory)
+    position = factory.Sequence(lambda n: n)
+    event_type = "Recruitment"
+    country = "NPL"
+    locality = "Pokhara"
+
+
+class PerpetratorFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "screening.Perpetrator"
+
+    screening = factory.SubFactory(ApprovedScreeningFactory)
+    position = factory.Sequence(lambda n: n)
+    roles = factory.LazyFunction(lambda: ["RecruiterOrIntermediary"])
+    gender = Gender.MASCULINE
+    citizenship = "NPL"
+
+
+class TraffickingDetailChangeFactory(factory.django.DjangoModelFactory):
+    """A pending correction of the means of control."""
+
+    class Meta:
+        model = "assistance.TraffickingDetailChange"
+
+    case = factory.SubFactory(ActiveCaseFactory)
+    created_by = factory.SubFactory(UserFactory)
+    item = "means_of_control"
+    kind = "correction"
+    value = factory.LazyFunction(lambda: ["DebtBondage"])
+    reason = "Told at the follow-up interview."
+
+
+class CaseAccessProposalFactory(factory.django.DjangoModelFactory):
+    """A pending proposal to share a case with another mission."""
+
+    class Meta:
+        model = "assistance.CaseAccessProposal"
+
+    case = factory.SubFactory(CaseFactory)
+    mission = factory.SubFactory(MissionFactory)
+    proposing_mission = factory.SelfAttribute("case.mission")
+    reason = CaseAccessReason.RETURN_ARRIVED
+    proposed_by = factory.SubFactory(UserFactory)
+
+
+class ReintegrationPlanFactory(factory.django.DjangoModelFactory):
+    """A plan anchored on its start date; no visits (the service schedules those)."""
+
+    class Meta:
+        model = "reintegration.ReintegrationPlan"
+
+    case = factory.SubFactory(ActiveCaseFactory)
+    created_by = factory.SubFactory(UserFactory)
+    start_date = factory.LazyFunction(timezone.localdate)
+    anchor_date = factory.SelfAttribute("start_date")
+    anchor_source = "plan_start"
+
+
+class ReintegrationAssistanceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "reintegration.ReintegrationAssistance"
+
+    case = factory.SubFactory(ActiveCaseFactory)
+    created_by = factory.SubFactory(UserFactory)
+    option = "job_placement"
+    dimension = "economic"
+    provider = "iom"
+
+
+class MonitoringVisitFactory(factory.django.DjangoModelFactory):
+    """A scheduled visit of a plan; pass schedule_month for one of the plan's schedule."""
+
+    class Meta:
+        model = "reintegration.MonitoringVisit"
+
+    plan = factory.SubFactory(ReintegrationPlanFactory)
+    case = factory.SelfAttribute("plan.case")
+    created_by = factory.SubFactory(UserFactory)
+    planned_date = factory.LazyFunction(lambda: timezone.localdate() + datetime.timedelta(days=30))
+
+
+class CaseClosureRequestFactory(factory.django.DjangoModelFactory):
+    """A pending closure request (the model path: the service closes a referral at once)."""
+
+    class Meta:
+        model = "cases.CaseClosureRequest"
+
+    case = factory.SubFactory(ActiveCaseFactory)
+    reason = "LostContact"
+    requested_by = factory.SubFactory(UserFactory)
+
+
+class ClosedCaseFactory(CaseFactory):
+    """A case closed after assistance, its identity due for removal in the retention period."""
+
+    status = CaseStatus.CLOSED
+    status_before_closure = CaseStatus.ACTIVE
+    closure_reason = "LostContact"
+    closed_at = factory.LazyFunction(timezone.now)
+    identity_removal_due_on = factory.LazyFunction(
+        lambda: timezone.localdate() + datetime.timedelta(days=3650)
+    )
