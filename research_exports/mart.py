@@ -21,6 +21,7 @@ from cases.audit import audit_record
 from cases.models import AuditAction
 from cases.vocabularies import TraffickingEventType
 from config.errors import ApplicationError
+from reintegration.models import MonitoringVisit
 from screening.models import Screening
 from screening.services import MINOR_AGE
 
@@ -51,6 +52,9 @@ MART_COLUMNS = (
     "recruiter_relation",
     "trafficking_status",
     "is_retrafficked",
+    "economic_score",
+    "social_score",
+    "psychosocial_score",
 )
 
 
@@ -118,6 +122,13 @@ def mart_insert_sql(*, snapshot_id: int) -> tuple[str, list]:
                     FILTER (WHERE event_type = %s))[1] AS destination
             FROM screening_traffickingevent
             GROUP BY screening_id
+        ),
+        latest_visit AS (
+            SELECT DISTINCT ON (case_id)
+                case_id, economic_score, social_score, psychosocial_score
+            FROM reintegration_monitoringvisit
+            WHERE status = %s
+            ORDER BY case_id, done_date DESC, updated_at DESC
         )
         INSERT INTO research_exports_martrow ({columns})
         SELECT
@@ -138,18 +149,23 @@ def mart_insert_sql(*, snapshot_id: int) -> tuple[str, list]:
             {means_sql},
             s.recruiter_relation,
             s.trafficking_status,
-            c.retrafficked
+            c.retrafficked,
+            lv.economic_score,
+            lv.social_score,
+            lv.psychosocial_score
         FROM current_screening cur
         JOIN screening_screening s ON s.id = cur.id
         JOIN cases_case c ON c.id = s.case_id
         JOIN cases_person p ON p.id = c.person_id
         JOIN accounts_mission m ON m.id = c.mission_id
         LEFT JOIN route ON route.screening_id = s.id
+        LEFT JOIN latest_visit lv ON lv.case_id = c.id
         WHERE cur.consent_research IS TRUE AND cur.consent_interview IS TRUE
     """  # noqa: S608 - fragments are built here from constants; every value is a parameter
     params = [
         Screening.Status.APPROVED.value,
         TraffickingEventType.Exploitation.value,
+        MonitoringVisit.Status.DONE.value,
         snapshot_id,
         *gender_params,
         *age_params,

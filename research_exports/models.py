@@ -78,6 +78,10 @@ class MartRow(models.Model):
     trafficking_status = models.CharField(max_length=32, blank=True)
     # Re-trafficking: a monitoring visit found it, or a later case of the same person was linked.
     is_retrafficked = models.BooleanField(default=False)
+    # Scores (1-5) of the latest monitoring visit done, per reintegration dimension.
+    economic_score = models.PositiveSmallIntegerField(null=True)
+    social_score = models.PositiveSmallIntegerField(null=True)
+    psychosocial_score = models.PositiveSmallIntegerField(null=True)
 
     class Meta:
         indexes = [models.Index(fields=["snapshot", "year_of_registration"], name="mart_year")]

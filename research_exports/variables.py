@@ -186,6 +186,22 @@ VARIABLES: dict[str, Variable] = {
             ),
             "CASE WHEN is_retrafficked THEN 'true' ELSE 'false' END",
         ),
+        *(
+            Variable(
+                f"{dimension}ReintegrationScore",
+                label,
+                _(
+                    "Score from 1 (worst) to 5 (best) at the latest monitoring visit done; "
+                    "empty when no visit has been done."
+                ),
+                f"COALESCE({dimension}_score::text, '{MISSING}')",
+            )
+            for dimension, label in (
+                ("economic", _("Reintegration: economic score")),
+                ("social", _("Reintegration: social score")),
+                ("psychosocial", _("Reintegration: psychosocial score")),
+            )
+        ),
     )
 }
 

@@ -553,3 +553,13 @@ def test_build_suppresses_a_small_re_trafficking_cell(
     extract = built(researcher, django_capture_on_commit_callbacks, dimensions=["isRetrafficked"])
     assert cells(extract)[("true",)] is None
     assert extract.report["cells_suppressed_threshold"] == 1
+
+
+def test_build_counts_reintegration_scores_with_no_visit_as_missing(
+    researcher, mart, django_capture_on_commit_callbacks
+):
+    add_rows(mart, 30, economic_score=4)
+    extract = built(
+        researcher, django_capture_on_commit_callbacks, dimensions=["economicReintegrationScore"]
+    )
+    assert cells(extract) == {("",): 150, ("4",): 30}

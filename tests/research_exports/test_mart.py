@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+
 import psycopg
 import pytest
 from django.db import DatabaseError, connection
@@ -42,6 +44,9 @@ ALLOWED_COLUMNS = {
     "recruiter_relation",
     "trafficking_status",
     "is_retrafficked",
+    "economic_score",
+    "social_score",
+    "psychosocial_score",
 }
 
 
@@ -569,3 +574,35 @@ def test_retrafficking_flag_of_the_case_is_a_coded_column(mission_a):
     snapshot = mart.mart_rebuild(source=SCHEDULE)
 
     assert sorted(row.is_retrafficked for row in rows(snapshot)) == [False, True]
+
+
+def test_latest_monitoring_visit_done_gives_the_reintegration_scores(mission_a):
+    case = factories.CaseFactory(mission=mission_a)
+    approved_screening(case)
+    approved_screening(factories.CaseFactory(mission=mission_a))
+    plan = factories.ReintegrationPlanFactory(case=case)
+    today = timezone.localdate()
+    for days_ago, scores in ((200, (1, 2, 2)), (20, (4, 3, 5))):
+        factories.MonitoringVisitFactory(
+            plan=plan,
+            status="done",
+            planned_date=today - datetime.timedelta(days=days_ago),
+            done_date=today - datetime.timedelta(days=days_ago),
+            mode="phone",
+            visited_by=plan.created_by,
+            economic_score=scores[0],
+            economic_reason="employed",
+            social_score=scores[1],
+            social_reason="housing_secure",
+            psychosocial_score=scores[2],
+            psychosocial_reason="family_support",
+        )
+    # A visit not done yet carries no score and does not count.
+    factories.MonitoringVisitFactory(plan=plan, planned_date=today)
+
+    snapshot = mart.mart_rebuild(source=SCHEDULE)
+
+    scores = {
+        (row.economic_score, row.social_score, row.psychosocial_score) for row in rows(snapshot)
+    }
+    assert scores == {(4, 3, 5), (None, None, None)}
