@@ -171,6 +171,12 @@ class Case(models.Model):
             models.Index(fields=["mission", "-registered_on"], name="case_mission_registered"),
             models.Index(fields=["-registered_on", "-reference"], name="case_registered_order"),
             models.Index(fields=["assigned_to", "status"], name="case_assignee_status"),
+            # Few cases are flagged; central administrators count and filter them.
+            models.Index(
+                fields=["mission"],
+                condition=models.Q(retrafficked=True),
+                name="case_retrafficked",
+            ),
             models.Index(
                 fields=["identity_removal_due_on"],
                 name="case_identity_removal_due",

@@ -96,7 +96,7 @@ def test_dashboard_query_count_does_not_grow_with_cases(
     factories.CaseFactory.create_batch(30, mission=mission_a, assigned_to=caseworker_a)
 
     # Session, user, memberships, my cases, counts, session save (3); then the panels:
-    # upcoming movements and services in progress (2), overdue visits (1), returned closure
-    # requests (1).
-    with django_assert_max_num_queries(12):
+    # upcoming movements, their cases and services in progress (3), overdue visits (1),
+    # returned closure requests (1).
+    with django_assert_max_num_queries(13):
         client.get(URL)

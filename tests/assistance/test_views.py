@@ -1310,8 +1310,8 @@ def test_dashboard_shows_a_bounded_number_of_rows(client_for, caseworker_a, miss
     assert "Only the soonest movements are listed." in response.content.decode()
 
 
-# Upcoming movements, services in progress.
-DASHBOARD_PANEL_QUERIES = 2
+# Upcoming movements and their cases, services in progress.
+DASHBOARD_PANEL_QUERIES = 3
 
 
 def _fill_dashboard(mission, user, n):
