@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import datetime
+
+from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.signals import user_logged_in
+from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from drf_spectacular.utils import extend_schema
@@ -15,9 +19,21 @@ from rest_framework.views import APIView
 from accounts.forms import SIGN_IN_FAILED_MESSAGE
 from config.errors import ApplicationError
 
+from .authentication import token_expired
+
 LOCKED_OUT_MESSAGE = gettext_noop(
     "Signing in to this account is paused after too many unsuccessful attempts. Try again later."
 )
+
+
+@transaction.atomic
+def token_issue(*, user) -> Token:
+    """The user's live token, or a new one when there is none or it has expired."""
+    token = Token.objects.select_for_update().filter(user=user).first()
+    if token is not None and token_expired(token):
+        token.delete()
+        token = None
+    return token or Token.objects.create(user=user)
 
 
 class SignInLockedOutError(ApplicationError):
@@ -41,6 +57,7 @@ class AuthTokenObtainApi(APIView):
 
     class OutputSerializer(serializers.Serializer):
         token = serializers.CharField()
+        expires_at = serializers.DateTimeField()
 
         class Meta:
             ref_name = "AuthToken"
@@ -74,5 +91,8 @@ class AuthTokenObtainApi(APIView):
             raise ApplicationError(str(SIGN_IN_FAILED_MESSAGE), code="invalid_credentials")
         # Records the sign-in (audit trail, last_login) and resets the failure count.
         user_logged_in.send(sender=user.__class__, request=http_request, user=user)
-        token, _created = Token.objects.get_or_create(user=user)
-        return Response(self.OutputSerializer({"token": token.key}).data)
+        token = token_issue(user=user)
+        expires_at = token.created + datetime.timedelta(
+            hours=settings.HARBOUR_API_TOKEN_LIFETIME_HOURS
+        )
+        return Response(self.OutputSerializer({"token": token.key, "expires_at": expires_at}).data)

@@ -154,7 +154,7 @@ BLIND_INDEX_KEY = env.str("BLIND_INDEX_KEY", default="")
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        "config.api.authentication.ExpiringTokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
@@ -296,3 +296,6 @@ HARBOUR_RETENTION_YEARS = env.int("HARBOUR_RETENTION_YEARS", default=10)
 
 # Reintegration: days after its planned date before a monitoring visit not done is overdue.
 HARBOUR_MONITORING_GRACE_DAYS = env.int("HARBOUR_MONITORING_GRACE_DAYS", default=7)
+
+# API tokens stop working this many hours after they are issued (a working day by default).
+HARBOUR_API_TOKEN_LIFETIME_HOURS = env.int("HARBOUR_API_TOKEN_LIFETIME_HOURS", default=10)
