@@ -1100,7 +1100,5 @@ class CaseAccessRevokeApi(APIView):
         responses={200: OutputSerializer},
     )
     def post(self, request, access_id):
-        if not str(access_id).isdigit():
-            raise exceptions.NotFound
-        access = case_access_revoke(actor=request.user, access_id=int(access_id))
+        access = case_access_revoke(actor=request.user, access_id=access_id)
         return Response(CaseAccessRevokeApi.OutputSerializer(access).data)

@@ -14,14 +14,15 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Mission
+from cases.forms import ServiceErrorsMixin
 from cases.models import Case, CaseAccessReason
-from screening.forms import PerpetratorForm, ServiceErrorsMixin, TraffickingEventForm
+from screening.forms import PerpetratorForm, TraffickingEventForm
 from screening.forms import screening_form_field as _screening_field
 
+from .forms import BLANK_CHOICE
 from .models import AssistanceInterview, TraffickingDetailKind
 from .profile_items import ROW_FIELDS, ProfileItem, item_choices
 
-BLANK_CHOICE = ("", _("Select…"))
 REASON_MAX_LENGTH = 5000
 # The case page holds both sharing forms: their fields need distinct names and ids.
 PROPOSE_PREFIX = "share"
@@ -149,10 +150,6 @@ class ProposalDecisionForm(ServiceErrorsMixin, forms.Form):
     ]
 
     decision = forms.ChoiceField(label=_("Decision"), choices=DECISIONS, widget=forms.RadioSelect)
-    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
-
-
-class VersionForm(ServiceErrorsMixin, forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
 
 

@@ -11,17 +11,17 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.decorators import case_staff_required, central_admin_required
-from cases.models import CaseMissionAccess
 from cases.selectors import access_case_by_id
 from config.errors import ApplicationError
 
 from . import services
+from .forms import VersionForm
 from .models import CaseAccessProposal, TraffickingDetailChange
 from .profile_forms import (
     GRANT_PREFIX,
@@ -32,10 +32,10 @@ from .profile_forms import (
     ProposalDecisionForm,
     ProposeSharingForm,
     RevokeForm,
-    VersionForm,
 )
 from .profile_items import profile_items
 from .selectors import (
+    access_case_access_by_id,
     access_detail_change_by_id,
     access_proposal_by_id,
     case_assistance_get,
@@ -98,7 +98,8 @@ def profile_change_new(request: HttpRequest, case_id) -> HttpResponse:
         case = access_case_by_id(user=request.user, case_id=case_id)
     item = profile_items().get(code or "")
     if item is None:
-        item_form = DetailItemForm(request.GET if code else None)
+        # An unknown item is refused on the item field, whether it came by GET or POST.
+        item_form = DetailItemForm({"item": code} if code else None)
         item_form.is_valid()
         return render(
             request,
@@ -292,11 +293,7 @@ def sharing_grant(request: HttpRequest, case_id) -> HttpResponse:
 @central_admin_required
 @require_http_methods(["GET", "POST"])
 def sharing_revoke(request: HttpRequest, access_id: int) -> HttpResponse:
-    access = (
-        CaseMissionAccess.objects.select_related("case", "mission").filter(pk=access_id).first()
-    )
-    if access is None:
-        raise Http404
+    access = access_case_access_by_id(user=request.user, access_id=access_id)
     form = RevokeForm(_posted(request))
     if request.method == "POST" and form.is_valid():
         try:

@@ -419,6 +419,37 @@ def proposals_awaiting_decision(*, user) -> QuerySet[CaseAccessProposal]:
     )
 
 
+def access_case_access_by_id(
+    *, user, access_id: Any, for_update: bool = False
+) -> CaseMissionAccess:
+    """A sharing of a case the user may see; the same 404 for anything else and for a missing
+    one. Only ASCII digits are an id: ``int()`` would take "²"-like digits and then fail."""
+    text = str(access_id)
+    if not (text.isascii() and text.isdigit()):
+        raise Http404
+    queryset = CaseMissionAccess.objects.filter(
+        case__in=Case.objects.visible_to(user)
+    ).select_related("case", "mission")
+    if for_update:
+        queryset = queryset.select_for_update(of=("self",))
+    access = queryset.filter(pk=int(text)).first()
+    if access is None:
+        mission_id = (
+            CaseMissionAccess.objects.filter(pk=int(text))
+            .values_list("case__mission_id", flat=True)
+            .first()
+        )
+        if mission_id is not None:
+            raise refuse_access(
+                user=user,
+                object_type=CaseMissionAccess._meta.label_lower,
+                object_id=text,
+                mission_id=mission_id,
+            )
+        raise Http404
+    return access
+
+
 def case_access_list_for_case(*, case: Case) -> QuerySet[CaseMissionAccess]:
     """The live shares of a scoped ``case``."""
     return case.mission_accesses.filter(revoked_at__isnull=True).select_related(

@@ -44,6 +44,7 @@ from .models import (
 )
 from .profile_items import UNKNOWN_ITEM_MESSAGE, ProfileItem, clean_value, is_empty, profile_items
 from .selectors import (
+    access_case_access_by_id,
     access_detail_change_by_id,
     access_interview_by_id,
     access_movement_by_id,
@@ -821,11 +822,9 @@ def case_access_grant(
 
 
 @transaction.atomic
-def case_access_revoke(*, actor: User, access_id: int) -> CaseMissionAccess:
+def case_access_revoke(*, actor: User, access_id: Any) -> CaseMissionAccess:
     _require_central_admin(actor)
-    access = CaseMissionAccess.objects.select_for_update().filter(pk=access_id).first()
-    if access is None:
-        raise Http404
+    access = access_case_access_by_id(user=actor, access_id=access_id, for_update=True)
     if access.revoked_at is not None:
         raise ApplicationError(_(ACCESS_NOT_LIVE_MESSAGE), code="already_revoked")
     access.revoked_by = actor

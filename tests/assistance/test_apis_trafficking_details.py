@@ -507,7 +507,8 @@ def test_central_admin_revokes_a_share(api_for, central_admin, caseworker_b, cas
     )
 
 
-@pytest.mark.parametrize("access_id", ["abc", "2147483647"])
+# "²" and "١" pass str.isdigit(); "²" then failed int() with a 500.
+@pytest.mark.parametrize("access_id", ["abc", "2147483647", "²", "١", "99999999999999999999"])
 def test_revoking_a_missing_share_is_404(api_for, central_admin, access_id):
     response = api_for(central_admin).post(url("case_access_revoke", access_id=access_id))
 

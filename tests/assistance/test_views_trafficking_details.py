@@ -274,6 +274,38 @@ def test_changes_page_lists_with_reasons(client_for, caseworker_a, active_case_a
     assert response.content.decode().count("Told at the follow-up interview.") == 2
 
 
+def test_changes_page_costs_a_fixed_number_of_queries(
+    client_for, caseworker_a, central_admin, active_case_a, django_assert_max_num_queries
+):
+    client = client_for(caseworker_a)
+    target = reverse("assistance:profile_changes", kwargs={"case_id": active_case_a.pk})
+    factories.TraffickingDetailChangeFactory(case=active_case_a)
+    client.get(target)
+    with django_assert_max_num_queries(20) as few:
+        client.get(target)
+    factories.TraffickingDetailChangeFactory.create_batch(
+        4,
+        case=active_case_a,
+        status="accepted",
+        reviewed_at="2026-01-01T00:00Z",
+        reviewed_by=central_admin,
+    )
+    with django_assert_max_num_queries(20) as many:
+        client.get(target)
+    assert len(many) == len(few)
+
+
+def test_unknown_item_posted_is_refused_on_the_item_field(client_for, caseworker_a, active_case_a):
+    response = client_for(caseworker_a).post(
+        new_url(active_case_a), {"item": "not_an_item", "kind": "addition", "reason": "x"}
+    )
+
+    assert response.status_code == 200
+    assert set(response.context["form"].errors) == {"item"}
+    assert "not_an_item" in response.context["form"]["item"].value()
+    assert not TraffickingDetailChange.objects.exists()
+
+
 # Review
 
 
