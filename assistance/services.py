@@ -1069,7 +1069,9 @@ def case_access_proposal_decide(
         raise StaleVersionError(_(STALE_MESSAGE))
     if proposal.status != CaseAccessProposal.Status.PENDING:
         raise ApplicationError(_(PROPOSAL_NOT_PENDING_MESSAGE), code="not_pending")
-    # The case row is the lock every grant of it takes.
+    # The case row is the lock every grant of it takes. Deliberately not through visible_to:
+    # the deciding mission cannot see the case until it agrees; the proposal it may see was
+    # read through access_proposal_by_id above, and nothing of the case is returned to it.
     case = Case.objects.select_for_update().get(pk=proposal.case_id)
     if approve:
         if not proposal.mission.is_active:
