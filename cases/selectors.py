@@ -275,7 +275,7 @@ def closure_dashboard(*, user) -> dict[str, Any]:
         return {
             "is_admin": True,
             "pending_count": closure_queue(user=user).count(),
-            "retrafficked_count": Case.objects.filter(retrafficked=True).count(),
+            "retrafficked_count": Case.objects.visible_to(user).filter(retrafficked=True).count(),
         }
     # Returned requests the caseworker has not followed up with a new one.
     newer = CaseClosureRequest.objects.filter(

@@ -292,11 +292,11 @@ def case_mark_retrafficked(*, actor: User | None, case: Case, source: str) -> Ca
     """Flag a case as re-trafficking; ``source`` is a code (e.g. ``monitoring_visit``).
 
     Idempotent: a case already flagged is left as it is and no second audit row is written.
-    The flag is not a user edit, so the case's ``version`` does not move.
+    The flag is not a user edit, so neither ``version`` nor ``updated_at`` moves: a link made
+    from another mission's registration must not show on this case as a change its
+    caseworker can see ("Last changed").
     """
-    updated = Case.objects.filter(pk=case.pk, retrafficked=False).update(
-        retrafficked=True, updated_at=timezone.now()
-    )
+    updated = Case.objects.filter(pk=case.pk, retrafficked=False).update(retrafficked=True)
     case.retrafficked = True
     if updated:
         audit_record(

@@ -250,6 +250,7 @@ def _plan_visits(*, actor: User, plan: ReintegrationPlan) -> dict[str, int]:
 def _plan_apply(
     plan: ReintegrationPlan, data: dict[str, Any], errors: dict[str, list[str]]
 ) -> None:
+    start_before = plan.start_date
     for field, value in data.items():
         if field == "monitoring_months":
             plan.monitoring_months = parse_schedule(value, errors)
@@ -257,8 +258,16 @@ def _plan_apply(
             setattr(plan, field, "")
         else:
             setattr(plan, field, value)
-    if not isinstance(plan.start_date, datetime.date) and "start_date" not in errors:
-        _add(errors, "start_date", START_DATE_REQUIRED_MESSAGE)
+    if not isinstance(plan.start_date, datetime.date):
+        if "start_date" not in errors:
+            _add(errors, "start_date", START_DATE_REQUIRED_MESSAGE)
+    elif (
+        plan.start_date != start_before
+        and abs((plan.start_date - timezone.localdate()).days) > MAX_PLANNING_DAYS
+    ):
+        # The visits are planned months after it: a date years away would be nonsense, and
+        # one near the calendar's end would overflow.
+        _add(errors, "start_date", TOO_FAR_MESSAGE)
 
 
 @transaction.atomic

@@ -190,6 +190,14 @@ def _replace_rows(screening: Screening, model, rows: list[dict[str, Any]]) -> No
     model.objects.bulk_create(objects)
 
 
+def _open_case_locked(*, actor: User, screening: Screening) -> Case:
+    """The screening's case, locked, refused if closed: checked on an unlocked row, a closure
+    committing meanwhile would let the write through."""
+    case = access_case_by_id(user=actor, case_id=screening.case_id, for_update=True)
+    case_require_open(case=case)
+    return case
+
+
 @transaction.atomic
 def screening_section_save(
     *,
@@ -209,7 +217,7 @@ def screening_section_save(
             _(UNKNOWN_SECTION_MESSAGE), errors={"section": [_(UNKNOWN_SECTION_MESSAGE)]}
         )
     screening = access_screening_by_id(user=actor, screening_id=screening_id, for_update=True)
-    case_require_open(case=screening.case)
+    _open_case_locked(actor=actor, screening=screening)
     if screening.status not in (Screening.Status.DRAFT, Screening.Status.RETURNED):
         raise ApplicationError(_(NOT_EDITABLE_MESSAGE), code="not_editable")
     if screening.version != version:
@@ -324,7 +332,7 @@ def screening_submission_errors(screening: Screening) -> dict[str, list[str]]:
 def screening_submit(*, actor: User, screening_id: Any, version: int) -> Screening:
     """Submit the determination for central review; the case moves to pending review."""
     screening = access_screening_by_id(user=actor, screening_id=screening_id, for_update=True)
-    case_require_open(case=screening.case)
+    case = _open_case_locked(actor=actor, screening=screening)
     if screening.status not in (Screening.Status.DRAFT, Screening.Status.RETURNED):
         raise ApplicationError(_(NOT_EDITABLE_MESSAGE), code="not_editable")
     if screening.version != version:
@@ -332,7 +340,6 @@ def screening_submit(*, actor: User, screening_id: Any, version: int) -> Screeni
     errors = screening_submission_errors(screening)
     if errors:
         raise ValidationError(errors)
-    case = access_case_by_id(user=actor, case_id=screening.case_id, for_update=True)
     screening.status = Screening.Status.SUBMITTED
     screening.submitted_by = actor
     screening.submitted_at = timezone.now()
@@ -351,7 +358,7 @@ def determination_review(
     if not actor.sees_all_missions:
         raise ApplicationError(_(NOT_REVIEWER_MESSAGE), code="not_reviewer")
     screening = access_screening_by_id(user=actor, screening_id=screening_id, for_update=True)
-    case_require_open(case=screening.case)
+    case = _open_case_locked(actor=actor, screening=screening)
     if screening.status != Screening.Status.SUBMITTED:
         raise ApplicationError(_(NOT_SUBMITTED_MESSAGE), code="not_submitted")
     if screening.version != version:
@@ -367,7 +374,6 @@ def determination_review(
     if not approve and not comment.strip():
         raise ValidationError({"comment": [_(RETURN_COMMENT_REQUIRED_MESSAGE)]})
 
-    case = access_case_by_id(user=actor, case_id=screening.case_id, for_update=True)
     screening.reviewed_by = actor
     screening.reviewed_at = timezone.now()
     screening.review_comment = comment.strip()

@@ -8,6 +8,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection
 from django.http import Http404
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from assistance import services as assistance_services
@@ -330,6 +331,25 @@ def test_closed_case_refuses_screening_writes(caseworker_a, central_admin, case_
         )
 
     assert excinfo.value.message == CASE_CLOSED_MESSAGE
+
+
+def test_screening_section_save_locks_the_case_before_checking_it_is_open(caseworker_a, case_a):
+    # Checked on an unlocked row, a closure committing meanwhile would let the save through.
+    screening = screening_services.screening_start(actor=caseworker_a, case_id=case_a.pk)
+
+    with CaptureQueriesContext(connection) as queries:
+        screening_services.screening_section_save(
+            actor=caseworker_a,
+            screening_id=screening.pk,
+            section="consent",
+            version=screening.version,
+            data={"consent_interview": True},
+        )
+
+    assert any(
+        query["sql"].startswith('SELECT "cases_case"."id"') and "FOR UPDATE" in query["sql"]
+        for query in queries.captured_queries
+    )
 
 
 def test_closed_case_refuses_screening_submission(caseworker_a, central_admin, case_a):

@@ -140,6 +140,20 @@ def test_the_registering_caseworker_learns_nothing_of_the_other_missions_case(
     assert "Re-trafficking" not in html
 
 
+def test_the_earlier_missions_case_shows_no_change_to_its_caseworker(
+    caseworker_a, caseworker_b, mission_a, mission_b
+):
+    earlier = register(caseworker_a, mission_a)
+    earlier.refresh_from_db()
+    seen = (earlier.updated_at, earlier.version)
+
+    register(caseworker_b, mission_b)
+
+    earlier.refresh_from_db()
+    # "Last changed" and the version are on the case page and in the API.
+    assert (earlier.retrafficked, (earlier.updated_at, earlier.version)) == (True, seen)
+
+
 def test_central_admin_sees_the_linked_case_on_the_case_page(
     client_for, caseworker_a, caseworker_b, mission_a, mission_b, central_admin
 ):

@@ -123,6 +123,9 @@ def test_an_update_needs_the_current_version(cw, plan):
         (plan_body(monitoring_months=["x"]), "monitoring_months.0"),
         (plan_body(start_date="yesterday"), "start_date"),
         (plan_body(start_date=None), "start_date"),
+        # Months after the last day of the calendar would overflow: a field error, not a 500.
+        (plan_body(start_date="9999-12-31"), "start_date"),
+        (plan_body(start_date="0001-01-01"), "start_date"),
         (plan_body(needs="x" * 10_001), "needs"),
         (plan_body(anchor_date="2025-01-01"), "anchor_date"),
     ],

@@ -182,6 +182,33 @@ def test_goals_are_encrypted_at_rest(plan):
     assert ReintegrationPlan.objects.get(pk=plan.pk).economic_goals == "Open a tailoring shop"
 
 
+@pytest.mark.parametrize("start", [datetime.date(9999, 12, 31), datetime.date(1, 1, 1)])
+def test_a_start_date_years_away_is_refused_and_nothing_saved(active_case_a, caseworker_a, start):
+    with pytest.raises(ValidationError) as exc_info:
+        services.plan_create(
+            actor=caseworker_a, case_id=active_case_a.pk, data=plan_data(start_date=start)
+        )
+
+    assert _messages(exc_info, "start_date") == [services.TOO_FAR_MESSAGE]
+    assert not ReintegrationPlan.objects.exists()
+    assert not MonitoringVisit.objects.exists()
+
+
+def test_moving_the_start_years_away_is_refused(plan, caseworker_a):
+    with pytest.raises(ValidationError) as exc_info:
+        services.plan_update(
+            actor=caseworker_a,
+            plan_id=plan.pk,
+            version=plan.version,
+            data={"start_date": TODAY + datetime.timedelta(days=services.MAX_PLANNING_DAYS + 1)},
+        )
+
+    assert _messages(exc_info, "start_date") == [services.TOO_FAR_MESSAGE]
+    plan.refresh_from_db()
+    assert plan.start_date == TODAY
+    assert plan.version == 1
+
+
 def test_a_second_plan_is_refused(plan, caseworker_a):
     with pytest.raises(ApplicationError) as exc_info:
         services.plan_create(actor=caseworker_a, case_id=plan.case_id, data=plan_data())
