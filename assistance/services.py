@@ -20,6 +20,7 @@ from accounts.models import Mission, User
 from cases.audit import audit_record
 from cases.models import AuditAction, Case, CaseAccessReason, CaseMissionAccess
 from cases.selectors import access_case_by_id
+from cases.services import case_require_open
 from cases.vocabularies import CaseStatus, validate_codes
 from config.errors import ApplicationError, StaleVersionError
 from screening.selectors import screening_current
@@ -718,6 +719,7 @@ def movement_assess(
     movement = access_movement_by_id(user=actor, movement_id=movement_id, for_update=True)
     if movement.version != version:
         raise StaleVersionError(_(STALE_MESSAGE))
+    _assistance_case(actor=actor, case_id=movement.case_id, statuses=ASSISTANCE_CASE_STATUSES)
     if movement.status not in (Movement.Status.PLANNED, Movement.Status.CONFIRMED):
         raise ApplicationError(_(MOVEMENT_ORDER_MESSAGE), code="invalid_transition")
     errors: dict[str, list[str]] = {}
@@ -749,6 +751,7 @@ def movement_transition(*, actor: User, movement_id: Any, version: int, to_statu
     movement = access_movement_by_id(user=actor, movement_id=movement_id, for_update=True)
     if movement.version != version:
         raise StaleVersionError(_(STALE_MESSAGE))
+    _assistance_case(actor=actor, case_id=movement.case_id, statuses=ASSISTANCE_CASE_STATUSES)
     from_status = movement.status
     if from_status in MOVEMENT_FINAL:
         raise ApplicationError(_(MOVEMENT_FINAL_MESSAGE), code="movement_final")
@@ -797,6 +800,7 @@ def case_access_grant(
     """
     _require_central_admin(actor)
     case = access_case_by_id(user=actor, case_id=case_id, for_update=True)
+    case_require_open(case=case)
     errors: dict[str, list[str]] = {}
     if reason not in CaseAccessReason.values:
         _add(errors, "reason", REASON_REQUIRED_MESSAGE)
@@ -985,6 +989,7 @@ def trafficking_detail_review(
         raise ApplicationError(_(DETAIL_ALREADY_REVIEWED_MESSAGE), code="already_reviewed")
     if change.created_by_id == actor.pk:
         raise ApplicationError(_(SELF_REVIEW_MESSAGE), code="self_review")
+    _assistance_case(actor=actor, case_id=change.case_id, statuses=ASSISTANCE_CASE_STATUSES)
     if accept and change.row_position is not None:
         current = screening_current(case=change.case)
         if current is None or current.pk != change.screening_id:
@@ -1016,6 +1021,7 @@ def case_access_propose(
     """A caseworker of the case's mission proposes sharing it with another mission, whose
     caseworkers decide. Nothing is shared until they approve."""
     case = access_case_by_id(user=actor, case_id=case_id, for_update=True)
+    case_require_open(case=case)
     if case.mission_id not in actor.caseworker_mission_ids:
         raise ApplicationError(_(PROPOSER_NOT_OF_CASE_MISSION_MESSAGE), code="not_case_mission")
     errors: dict[str, list[str]] = {}
@@ -1074,6 +1080,7 @@ def case_access_proposal_decide(
     # read through access_proposal_by_id above, and nothing of the case is returned to it.
     case = Case.objects.select_for_update().get(pk=proposal.case_id)
     if approve:
+        case_require_open(case=case)
         if not proposal.mission.is_active:
             raise ApplicationError(_(INACTIVE_MISSION_MESSAGE), code="inactive_mission")
         if case.mission_accesses.filter(mission=proposal.mission, revoked_at__isnull=True).exists():
