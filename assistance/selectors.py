@@ -468,6 +468,7 @@ def case_sharing_panel(*, case: Case, user) -> dict[str, Any]:
         "accesses": list(case_access_list_for_case(case=case)),
         "pending": [p for p in proposals if p.status == CaseAccessProposal.Status.PENDING],
         "decided": [p for p in proposals if p.status != CaseAccessProposal.Status.PENDING],
-        "can_propose": case.mission_id in user.caseworker_mission_ids,
+        # A closed case is read-only: nothing new is proposed for it (revoking stays possible).
+        "can_propose": case.mission_id in user.caseworker_mission_ids and not case.is_closed,
         "is_central_admin": user.sees_all_missions,
     }

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .fields import EncryptedDateField, EncryptedListField, EncryptedTextField
 from .vocabularies import (
+    CLOSED_STATUSES,
     CaseStatus,
     ClosureReason,
     Gender,
@@ -203,6 +204,10 @@ class Case(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("cases:detail", kwargs={"case_id": self.pk})
+
+    @property
+    def is_closed(self) -> bool:
+        return self.status in CLOSED_STATUSES
 
 
 class CaseLink(models.Model):

@@ -67,6 +67,7 @@ REASON_REQUIRED_MESSAGE = "Choose the main reason for this score."
 MODE_REQUIRED_MESSAGE = "Choose how the visit was made."
 VISITOR_OUT_OF_SCOPE_MESSAGE = "The visitor must be able to see this case."
 DONE_DATE_REQUIRED_MESSAGE = "Give the date of the visit."
+DONE_BEFORE_REGISTRATION_MESSAGE = "A visit cannot be done before the case was registered."
 PLANNED_DATE_REQUIRED_MESSAGE = "Give the planned date of the visit."
 TOO_FAR_MESSAGE = "This date is too far from today."
 START_DATE_REQUIRED_MESSAGE = "Give the start date of the plan."
@@ -518,6 +519,8 @@ def visit_record(
         _add(errors, "done_date", DONE_DATE_REQUIRED_MESSAGE)
     else:
         _not_in_future(errors, "done_date", done_date)
+        if done_date < case.registered_on:
+            _add(errors, "done_date", DONE_BEFORE_REGISTRATION_MESSAGE)
     if mode not in MonitoringVisit.Mode.values:
         _add(errors, "mode", MODE_REQUIRED_MESSAGE)
     if not Case.objects.visible_to(visitor).filter(pk=case.pk).exists():

@@ -40,6 +40,8 @@ def sharing_panel(context: template.Context, case) -> dict[str, Any]:
         ProposeSharingForm(case=case, prefix=PROPOSE_PREFIX) if panel["can_propose"] else None
     )
     panel["grant_form"] = (
-        ProposeSharingForm(case=case, prefix=GRANT_PREFIX) if panel["is_central_admin"] else None
+        ProposeSharingForm(case=case, prefix=GRANT_PREFIX)
+        if panel["is_central_admin"] and not case.is_closed
+        else None
     )
     return panel

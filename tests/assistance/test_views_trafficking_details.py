@@ -104,6 +104,15 @@ def test_sharing_panel_offers_the_direct_grant_to_central_admins_only(
     assert reverse("assistance:sharing_propose", kwargs={"case_id": case_a.pk}) in caseworker_html
 
 
+def test_sharing_panel_offers_nothing_new_on_a_closed_case(caseworker_a, central_admin, mission_a):
+    closed = factories.ClosedCaseFactory(mission=mission_a, assigned_to=caseworker_a)
+    propose_url = reverse("assistance:sharing_propose", kwargs={"case_id": closed.pk})
+    grant_url = reverse("assistance:sharing_grant", kwargs={"case_id": closed.pk})
+
+    assert propose_url not in render_panel("assistance/_sharing.html", closed, caseworker_a)
+    assert grant_url not in render_panel("assistance/_sharing.html", closed, central_admin)
+
+
 def test_case_page_renders_both_panels(client_for, caseworker_a, screening, active_case_a):
     response = client_for(caseworker_a).get(active_case_a.get_absolute_url())
 

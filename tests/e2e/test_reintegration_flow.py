@@ -66,7 +66,12 @@ def test_plan_assistance_two_visits_then_closure_approved(
     caseworker = factories.UserFactory(email="cw.npl@harbour.test")
     factories.MembershipFactory(user=caseworker, mission=mission)
     admin = factories.CentralAdminFactory(email="admin@harbour.test")
-    case = factories.CaseFactory(mission=mission, assigned_to=caseworker, status=CaseStatus.ACTIVE)
+    case = factories.CaseFactory(
+        mission=mission,
+        assigned_to=caseworker,
+        status=CaseStatus.ACTIVE,
+        registered_on=timezone.localdate() - datetime.timedelta(days=300),
+    )
     case_url = live_server.url + case.get_absolute_url()
 
     sign_in(caseworker)

@@ -656,3 +656,20 @@ def test_a_stale_visit_record_is_refused(plan, caseworker_a):
         services.visit_record(
             actor=caseworker_a, visit_id=visit.pk, version=visit.version + 1, **record_kwargs()
         )
+
+
+def test_a_visit_done_before_the_case_was_registered_is_refused(plan, caseworker_a):
+    visit = plan.visits.get(schedule_month=3)
+    before = plan.case.registered_on - datetime.timedelta(days=1)
+
+    with pytest.raises(ValidationError) as exc_info:
+        services.visit_record(
+            actor=caseworker_a,
+            visit_id=visit.pk,
+            version=visit.version,
+            **record_kwargs(done_date=before),
+        )
+
+    assert exc_info.value.message_dict == {"done_date": [services.DONE_BEFORE_REGISTRATION_MESSAGE]}
+    visit.refresh_from_db()
+    assert visit.status == MonitoringVisit.Status.SCHEDULED

@@ -39,7 +39,8 @@ def _done_visit(plan, actor, month, economic, social, psychosocial):
         visit_id=visit.pk,
         version=visit.version,
         **record_kwargs(
-            done_date=TODAY - datetime.timedelta(days=20 - month),
+            # In order, and after the case's registration (three days ago in the factory).
+            done_date=TODAY - datetime.timedelta(days=3 - month // 3),
             scores=scores(economic, social, psychosocial),
         ),
     )
