@@ -31,6 +31,7 @@ from cases.vocabularies import (
     validate_countries,
     validate_country,
 )
+from config.validation import DATE_IN_FUTURE_MESSAGE
 from screening.models import Perpetrator, Screening, TraffickingEvent
 from screening.sections import SECTIONS
 
@@ -55,7 +56,6 @@ LIST_REQUIRED_MESSAGE = "Give a list of codes."
 ROW_REQUIRED_MESSAGE = "Give the answers of the row."
 UNKNOWN_ROW_FIELD_MESSAGE = "This answer does not belong to the row."
 VALUE_INVALID_MESSAGE = "Enter a valid value."
-DATE_IN_FUTURE_MESSAGE = "This date is in the future."
 TEXT_TOO_LONG_MESSAGE = "Keep this under 200 characters."
 # As in the screening's form: a place, not a narrative.
 MAX_PLACE_LENGTH = 200

@@ -23,6 +23,11 @@ from cases.selectors import access_case_by_id
 from cases.services import case_require_open
 from cases.vocabularies import CaseStatus, validate_codes
 from config.errors import ApplicationError, StaleVersionError
+from config.validation import (
+    error_add,
+    error_if_in_future,
+    refuse_unknown_fields,
+)
 from screening.selectors import screening_current
 
 from .models import (
@@ -64,7 +69,6 @@ STALE_MESSAGE = (
 )
 PLAN_EXISTS_MESSAGE = "This case already has a support plan; edit it instead."
 END_BEFORE_START_MESSAGE = "The end date is before the start date."
-DATE_IN_FUTURE_MESSAGE = "This date is in the future."
 SUB_TYPE_MISMATCH_MESSAGE = "This sub-type does not belong to the chosen category."
 STAY_DATES_ONLY_FOR_ACCOMMODATION = "Admission and exit dates apply only to accommodation."
 ORGANISATION_REQUIRED_MESSAGE = "Choose the partner organisation providing this service."
@@ -200,10 +204,6 @@ def _merge(errors: dict[str, list[str]], more: dict[str, list[str]]) -> None:
         errors.setdefault(key, []).extend(values)
 
 
-def _add(errors: dict[str, list[str]], field: str, message: str) -> None:
-    errors.setdefault(field, []).append(_(message))
-
-
 def _unknown_codes(obj: models.Model) -> dict[str, list[str]]:
     """Coded lists holding a value outside their vocabulary.
 
@@ -231,19 +231,6 @@ def _validate(obj: models.Model, errors: dict[str, list[str]], exclude: list[str
         _merge(errors, exc.message_dict)
     if errors:
         raise ValidationError(errors)
-
-
-def _not_in_future(errors: dict[str, list[str]], field: str, value: Any) -> None:
-    if isinstance(value, datetime.date) and value > timezone.localdate():
-        _add(errors, field, DATE_IN_FUTURE_MESSAGE)
-
-
-def _unknown_fields(data: dict[str, Any], allowed: tuple[str, ...]) -> None:
-    unknown = sorted(set(data) - set(allowed))
-    if unknown:
-        raise ApplicationError(
-            _("These answers do not belong to this form."), errors={f: [] for f in unknown}
-        )
 
 
 def _assistance_case(*, actor: User, case_id: Any, statuses: frozenset[str]) -> Case:
@@ -299,7 +286,7 @@ def _active_organisation(
     organisation: Organisation | None, field: str, errors: dict[str, list[str]]
 ) -> None:
     if organisation is not None and not organisation.is_active:
-        _add(errors, field, INACTIVE_ORGANISATION_MESSAGE)
+        error_add(errors, field, INACTIVE_ORGANISATION_MESSAGE)
 
 
 # Assistance interview
@@ -307,17 +294,17 @@ def _active_organisation(
 
 def _interview_checks(interview: AssistanceInterview) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
-    _not_in_future(errors, "interview_date", interview.interview_date)
+    error_if_in_future(errors, "interview_date", interview.interview_date)
     interviewer = interview.interviewer
     if not Case.objects.visible_to(interviewer).filter(pk=interview.case_id).exists():
-        _add(errors, "interviewer", INTERVIEWER_OUT_OF_SCOPE_MESSAGE)
+        error_add(errors, "interviewer", INTERVIEWER_OUT_OF_SCOPE_MESSAGE)
     return errors
 
 
 @transaction.atomic
 def interview_record(*, actor: User, case_id: Any, data: dict[str, Any]) -> AssistanceInterview:
     """Record an assistance interview. Only an active case is being assisted."""
-    _unknown_fields(data, INTERVIEW_FIELDS)
+    refuse_unknown_fields(data, INTERVIEW_FIELDS)
     case = _assistance_case(actor=actor, case_id=case_id, statuses=frozenset({CaseStatus.ACTIVE}))
     interview = AssistanceInterview(case=case, created_by=actor, interviewer=actor)
     for field, value in data.items():
@@ -334,7 +321,7 @@ def interview_record(*, actor: User, case_id: Any, data: dict[str, Any]) -> Assi
 def interview_update(
     *, actor: User, interview_id: Any, version: int, data: dict[str, Any]
 ) -> AssistanceInterview:
-    _unknown_fields(data, INTERVIEW_FIELDS)
+    refuse_unknown_fields(data, INTERVIEW_FIELDS)
     interview = access_interview_by_id(user=actor, interview_id=interview_id, for_update=True)
     if interview.version != version:
         raise StaleVersionError(_(STALE_MESSAGE))
@@ -366,14 +353,14 @@ def _plan_checks(plan: SupportPlan) -> dict[str, list[str]]:
         for field in ("planned_end_date", "actual_end_date"):
             end = getattr(plan, field)
             if isinstance(end, datetime.date) and end < start:
-                _add(errors, field, END_BEFORE_START_MESSAGE)
-    _not_in_future(errors, "actual_end_date", plan.actual_end_date)
+                error_add(errors, field, END_BEFORE_START_MESSAGE)
+    error_if_in_future(errors, "actual_end_date", plan.actual_end_date)
     return errors
 
 
 @transaction.atomic
 def support_plan_create(*, actor: User, case_id: Any, data: dict[str, Any]) -> SupportPlan:
-    _unknown_fields(data, SUPPORT_PLAN_FIELDS)
+    refuse_unknown_fields(data, SUPPORT_PLAN_FIELDS)
     case = _assistance_case(actor=actor, case_id=case_id, statuses=ASSISTANCE_CASE_STATUSES)
     if SupportPlan.objects.filter(case=case).exists():
         raise ApplicationError(_(PLAN_EXISTS_MESSAGE), code="plan_exists")
@@ -390,7 +377,7 @@ def support_plan_create(*, actor: User, case_id: Any, data: dict[str, Any]) -> S
 def support_plan_update(
     *, actor: User, plan_id: Any, version: int, data: dict[str, Any]
 ) -> SupportPlan:
-    _unknown_fields(data, SUPPORT_PLAN_FIELDS)
+    refuse_unknown_fields(data, SUPPORT_PLAN_FIELDS)
     plan = access_support_plan_by_id(user=actor, plan_id=plan_id, for_update=True)
     if plan.version != version:
         raise StaleVersionError(_(STALE_MESSAGE))
@@ -423,20 +410,20 @@ def parse_cost(value: Any, errors: dict[str, list[str]]) -> Decimal | None:
     try:
         amount = Decimal(str(value).strip())
     except (InvalidOperation, ValueError):
-        _add(errors, "cost", COST_INVALID_MESSAGE)
+        error_add(errors, "cost", COST_INVALID_MESSAGE)
         return None
     if not amount.is_finite():
-        _add(errors, "cost", COST_INVALID_MESSAGE)
+        error_add(errors, "cost", COST_INVALID_MESSAGE)
         return None
     if amount < 0:
-        _add(errors, "cost", COST_NEGATIVE_MESSAGE)
+        error_add(errors, "cost", COST_NEGATIVE_MESSAGE)
         return None
     # Checked before the precision test: quantizing a huge amount overflows the context.
     if amount > COST_MAX:
-        _add(errors, "cost", COST_TOO_LARGE_MESSAGE)
+        error_add(errors, "cost", COST_TOO_LARGE_MESSAGE)
         return None
     if amount != amount.quantize(Decimal("0.01")):
-        _add(errors, "cost", COST_PRECISION_MESSAGE)
+        error_add(errors, "cost", COST_PRECISION_MESSAGE)
         return None
     return amount.quantize(Decimal("0.01"))
 
@@ -444,7 +431,7 @@ def parse_cost(value: Any, errors: dict[str, list[str]]) -> Decimal | None:
 def parse_currency(value: Any, errors: dict[str, list[str]]) -> str:
     code = str(value or "").strip().upper()
     if code and (len(code) != 3 or pycountry.currencies.get(alpha_3=code) is None):
-        _add(errors, "currency", CURRENCY_INVALID_MESSAGE)
+        error_add(errors, "currency", CURRENCY_INVALID_MESSAGE)
         return ""
     return code
 
@@ -453,20 +440,20 @@ def _service_checks(service: AssistanceService, errors: dict[str, list[str]]) ->
     if service.sub_type and service.sub_type not in SERVICE_SUB_TYPES.get(
         service.category, frozenset()
     ):
-        _add(errors, "sub_type", SUB_TYPE_MISMATCH_MESSAGE)
+        error_add(errors, "sub_type", SUB_TYPE_MISMATCH_MESSAGE)
     if service.category != ServiceCategory.ACCOMMODATION:
         for field in ("admission_date", "exit_date"):
             if getattr(service, field) is not None:
-                _add(errors, field, STAY_DATES_ONLY_FOR_ACCOMMODATION)
+                error_add(errors, field, STAY_DATES_ONLY_FOR_ACCOMMODATION)
     pairs = (("start_date", "end_date"), ("admission_date", "exit_date"))
     for start_field, end_field in pairs:
         start, end = getattr(service, start_field), getattr(service, end_field)
         if isinstance(start, datetime.date) and isinstance(end, datetime.date) and end < start:
-            _add(errors, end_field, END_BEFORE_START_MESSAGE)
+            error_add(errors, end_field, END_BEFORE_START_MESSAGE)
     if service.provider == Provider.ORGANISATION and service.organisation is None:
-        _add(errors, "organisation", ORGANISATION_REQUIRED_MESSAGE)
+        error_add(errors, "organisation", ORGANISATION_REQUIRED_MESSAGE)
     if service.provider == Provider.IOM and service.organisation is not None:
-        _add(errors, "organisation", ORGANISATION_NOT_ALLOWED_MESSAGE)
+        error_add(errors, "organisation", ORGANISATION_NOT_ALLOWED_MESSAGE)
 
 
 @transaction.atomic
@@ -493,9 +480,9 @@ def service_record(
     amount = parse_cost(cost, errors)
     code = parse_currency(currency, errors)
     if amount is not None and not code and "currency" not in errors:
-        _add(errors, "currency", CURRENCY_REQUIRED_MESSAGE)
+        error_add(errors, "currency", CURRENCY_REQUIRED_MESSAGE)
     if amount is None and code and "cost" not in errors:
-        _add(errors, "currency", CURRENCY_WITHOUT_COST_MESSAGE)
+        error_add(errors, "currency", CURRENCY_WITHOUT_COST_MESSAGE)
     service = AssistanceService(
         case=case,
         created_by=actor,
@@ -554,7 +541,7 @@ def service_status_change(
     if end_date is not None:
         service.end_date = end_date
     errors: dict[str, list[str]] = {}
-    _not_in_future(errors, "end_date", end_date)
+    error_if_in_future(errors, "end_date", end_date)
     _service_checks(service, errors)
     if errors:
         raise ValidationError(errors)
@@ -598,9 +585,9 @@ def referral_record(
         )
     errors: dict[str, list[str]] = {}
     if not outgoing and consent_given is not None:
-        _add(errors, "consent_given", INCOMING_CONSENT_MESSAGE)
+        error_add(errors, "consent_given", INCOMING_CONSENT_MESSAGE)
     _active_organisation(organisation, "organisation", errors)
-    _not_in_future(errors, "referral_date", referral_date)
+    error_if_in_future(errors, "referral_date", referral_date)
     referral = Referral(
         case=case,
         created_by=actor,
@@ -639,19 +626,19 @@ def _movement_checks(movement: Movement, legs: list[MovementLeg]) -> dict[str, l
     errors: dict[str, list[str]] = {}
     if movement.movement_type == MovementType.LOCAL_INTEGRATION:
         if legs:
-            _add(errors, "legs", LEGS_NOT_ALLOWED_MESSAGE)
+            error_add(errors, "legs", LEGS_NOT_ALLOWED_MESSAGE)
         if movement.destination_country != movement.origin_country:
-            _add(errors, "destination_country", LOCAL_INTEGRATION_COUNTRY_MESSAGE)
+            error_add(errors, "destination_country", LOCAL_INTEGRATION_COUNTRY_MESSAGE)
     else:
         if not legs:
-            _add(errors, "legs", LEGS_REQUIRED_MESSAGE)
+            error_add(errors, "legs", LEGS_REQUIRED_MESSAGE)
         if movement.destination_country == movement.origin_country:
-            _add(errors, "destination_country", SAME_COUNTRY_MESSAGE)
+            error_add(errors, "destination_country", SAME_COUNTRY_MESSAGE)
     if movement.reception_organisation is not None and movement.reception_mission is not None:
-        _add(errors, "reception_mission", RECEPTION_BOTH_MESSAGE)
+        error_add(errors, "reception_mission", RECEPTION_BOTH_MESSAGE)
     _active_organisation(movement.reception_organisation, "reception_organisation", errors)
     if movement.reception_mission is not None and not movement.reception_mission.is_active:
-        _add(errors, "reception_mission", INACTIVE_MISSION_MESSAGE)
+        error_add(errors, "reception_mission", INACTIVE_MISSION_MESSAGE)
     return errors
 
 
@@ -664,7 +651,7 @@ def _build_legs(movement: Movement, legs: list[dict[str, Any]]) -> list[Movement
         except ValidationError as exc:
             for field, messages in exc.message_dict.items():
                 errors.setdefault(f"legs.{index}.{field}", []).extend(messages)
-        _not_in_future(errors, f"legs.{index}.actual_date", leg.actual_date)
+        error_if_in_future(errors, f"legs.{index}.actual_date", leg.actual_date)
     if errors:
         raise ValidationError(errors)
     return objects
@@ -724,9 +711,9 @@ def movement_assess(
         raise ApplicationError(_(MOVEMENT_ORDER_MESSAGE), code="invalid_transition")
     errors: dict[str, list[str]] = {}
     if decision not in AssessmentDecision.values:
-        _add(errors, "decision", DECISION_REQUIRED_MESSAGE)
+        error_add(errors, "decision", DECISION_REQUIRED_MESSAGE)
     if not reasoning.strip():
-        _add(errors, "reasoning", ASSESSMENT_REASONING_REQUIRED)
+        error_add(errors, "reasoning", ASSESSMENT_REASONING_REQUIRED)
     if errors:
         raise ValidationError(errors)
     movement.assessment_decision = decision
@@ -803,13 +790,13 @@ def case_access_grant(
     case_require_open(case=case)
     errors: dict[str, list[str]] = {}
     if reason not in CaseAccessReason.values:
-        _add(errors, "reason", REASON_REQUIRED_MESSAGE)
+        error_add(errors, "reason", REASON_REQUIRED_MESSAGE)
     if mission.pk == case.mission_id:
-        _add(errors, "mission", ACCESS_OWN_MISSION_MESSAGE)
+        error_add(errors, "mission", ACCESS_OWN_MISSION_MESSAGE)
     elif not mission.is_active:
-        _add(errors, "mission", INACTIVE_MISSION_MESSAGE)
+        error_add(errors, "mission", INACTIVE_MISSION_MESSAGE)
     elif case.mission_accesses.filter(mission=mission, revoked_at__isnull=True).exists():
-        _add(errors, "mission", ACCESS_EXISTS_MESSAGE)
+        error_add(errors, "mission", ACCESS_EXISTS_MESSAGE)
     if errors:
         raise ValidationError(errors)
     access = CaseMissionAccess.objects.create(
@@ -867,28 +854,28 @@ def _detail_kind_checks(
     """An addition adds without changing what is there; a correction changes something."""
     if item.is_rows:
         if kind == TraffickingDetailKind.ADDITION and row_position is not None:
-            _add(errors, "row_position", ROW_ONLY_FOR_CORRECTION_MESSAGE)
+            error_add(errors, "row_position", ROW_ONLY_FOR_CORRECTION_MESSAGE)
         elif kind == TraffickingDetailKind.CORRECTION:
             # Rows of the screening keep their position; added rows have none.
             rows = (current or {}).get("rows", [])
             positions = {row["position"] for row in rows if row["position"] is not None}
             if row_position is None:
-                _add(errors, "row_position", ROW_REQUIRED_MESSAGE)
+                error_add(errors, "row_position", ROW_REQUIRED_MESSAGE)
             elif row_position not in positions:
-                _add(errors, "row_position", ROW_NOT_FOUND_MESSAGE)
+                error_add(errors, "row_position", ROW_NOT_FOUND_MESSAGE)
         return
     if row_position is not None:
-        _add(errors, "row_position", ROW_ONLY_FOR_ROWS_MESSAGE)
+        error_add(errors, "row_position", ROW_ONLY_FOR_ROWS_MESSAGE)
     before, before_text = (current or {}).get("value"), (current or {}).get("text", "")
     if kind == TraffickingDetailKind.ADDITION:
         if is_empty(value, text):
-            _add(errors, "value", NOTHING_TO_ADD_MESSAGE)
+            error_add(errors, "value", NOTHING_TO_ADD_MESSAGE)
         elif not is_empty(before, before_text):
             keeps = isinstance(before, list) and set(before) < set(value or [])
             if not keeps:
-                _add(errors, "kind", ADDITION_CHANGES_ANSWER_MESSAGE)
+                error_add(errors, "kind", ADDITION_CHANGES_ANSWER_MESSAGE)
     elif kind == TraffickingDetailKind.CORRECTION and (value, text) == (before, before_text):
-        _add(errors, "value", NO_CHANGE_MESSAGE)
+        error_add(errors, "value", NO_CHANGE_MESSAGE)
 
 
 @transaction.atomic
@@ -909,12 +896,12 @@ def trafficking_detail_record(
     errors: dict[str, list[str]] = {}
     profile_item = profile_items().get(item)
     if profile_item is None:
-        _add(errors, "item", UNKNOWN_ITEM_MESSAGE)
+        error_add(errors, "item", UNKNOWN_ITEM_MESSAGE)
     if kind not in TraffickingDetailKind.values:
-        _add(errors, "kind", KIND_REQUIRED_MESSAGE)
+        error_add(errors, "kind", KIND_REQUIRED_MESSAGE)
     reason = (reason or "").strip()
     if not reason:
-        _add(errors, "reason", CHANGE_REASON_REQUIRED_MESSAGE)
+        error_add(errors, "reason", CHANGE_REASON_REQUIRED_MESSAGE)
     interview = None
     if interview_id not in (None, ""):
         parsed = _parse_uuid(interview_id)
@@ -922,7 +909,7 @@ def trafficking_detail_record(
             AssistanceInterview.objects.filter(case=case, pk=parsed).first() if parsed else None
         )
         if interview is None:
-            _add(errors, "interview", INTERVIEW_NOT_OF_CASE_MESSAGE)
+            error_add(errors, "interview", INTERVIEW_NOT_OF_CASE_MESSAGE)
     if profile_item is None:
         raise ValidationError(errors)
     coded, text = None, ""
@@ -1026,17 +1013,17 @@ def case_access_propose(
         raise ApplicationError(_(PROPOSER_NOT_OF_CASE_MISSION_MESSAGE), code="not_case_mission")
     errors: dict[str, list[str]] = {}
     if reason not in CaseAccessReason.values:
-        _add(errors, "reason", REASON_REQUIRED_MESSAGE)
+        error_add(errors, "reason", REASON_REQUIRED_MESSAGE)
     if mission.pk == case.mission_id:
-        _add(errors, "mission", ACCESS_OWN_MISSION_MESSAGE)
+        error_add(errors, "mission", ACCESS_OWN_MISSION_MESSAGE)
     elif not mission.is_active:
-        _add(errors, "mission", INACTIVE_MISSION_MESSAGE)
+        error_add(errors, "mission", INACTIVE_MISSION_MESSAGE)
     elif case.mission_accesses.filter(mission=mission, revoked_at__isnull=True).exists():
-        _add(errors, "mission", ACCESS_EXISTS_MESSAGE)
+        error_add(errors, "mission", ACCESS_EXISTS_MESSAGE)
     elif case.access_proposals.filter(
         mission=mission, status=CaseAccessProposal.Status.PENDING
     ).exists():
-        _add(errors, "mission", PROPOSAL_PENDING_MESSAGE)
+        error_add(errors, "mission", PROPOSAL_PENDING_MESSAGE)
     if errors:
         raise ValidationError(errors)
     proposal = CaseAccessProposal.objects.create(

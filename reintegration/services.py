@@ -34,6 +34,11 @@ from cases.models import AuditAction, Case
 from cases.selectors import access_case_by_id
 from cases.services import case_mark_retrafficked
 from config.errors import ApplicationError, StaleVersionError
+from config.validation import (
+    error_add,
+    error_if_in_future,
+    refuse_unknown_fields,
+)
 
 from .models import (
     DIMENSION_REASONS,
@@ -55,7 +60,6 @@ PLAN_REQUIRED_MESSAGE = "Make the reintegration plan first: visits follow its sc
 SCHEDULE_EMPTY_MESSAGE = "Give at least one month for a monitoring visit."
 SCHEDULE_INVALID_MESSAGE = "Give whole numbers of months, e.g. 3, 6, 12."
 SCHEDULE_ORDER_MESSAGE = "Give the months in increasing order, each once, from 1 to 60."
-DATE_IN_FUTURE_MESSAGE = "This date is in the future."
 OPTION_INVALID_MESSAGE = "Choose a type of reintegration support."
 ITEM_FINAL_MESSAGE = "This assistance is finished; its status can no longer change."
 ITEM_TRANSITION_MESSAGE = (
@@ -92,21 +96,9 @@ PENDING_VISIT_STATUSES = frozenset(
 )
 
 
-def _add(errors: dict[str, list[str]], field: str, message: str) -> None:
-    errors.setdefault(field, []).append(_(message))
-
-
 def _raise(errors: dict[str, list[str]]) -> None:
     if errors:
         raise ValidationError(errors)
-
-
-def _unknown_fields(data: dict[str, Any], allowed: tuple[str, ...]) -> None:
-    unknown = sorted(set(data) - set(allowed))
-    if unknown:
-        raise ApplicationError(
-            _("These answers do not belong to this form."), errors={f: [] for f in unknown}
-        )
 
 
 def _validate(obj, errors: dict[str, list[str]], exclude: list[str]) -> None:
@@ -116,11 +108,6 @@ def _validate(obj, errors: dict[str, list[str]], exclude: list[str]) -> None:
         for field, messages in exc.message_dict.items():
             errors.setdefault(field, []).extend(messages)
     _raise(errors)
-
-
-def _not_in_future(errors: dict[str, list[str]], field: str, value: Any) -> None:
-    if isinstance(value, datetime.date) and value > timezone.localdate():
-        _add(errors, field, DATE_IN_FUTURE_MESSAGE)
 
 
 def reintegration_case(*, actor: User, case_id: Any) -> Case:
@@ -164,27 +151,27 @@ def monitoring_anchor(*, case: Case, start_date: datetime.date) -> tuple[datetim
 def parse_schedule(value: Any, errors: dict[str, list[str]]) -> list[int]:
     """Months after the anchor date: positive, strictly increasing, at most 60."""
     if value is None or value == "" or value == []:
-        _add(errors, "monitoring_months", SCHEDULE_EMPTY_MESSAGE)
+        error_add(errors, "monitoring_months", SCHEDULE_EMPTY_MESSAGE)
         return []
     if isinstance(value, str):
         value = [part for part in value.replace(";", ",").replace(" ", ",").split(",") if part]
     if not isinstance(value, list | tuple) or any(isinstance(v, bool) for v in value):
-        _add(errors, "monitoring_months", SCHEDULE_INVALID_MESSAGE)
+        error_add(errors, "monitoring_months", SCHEDULE_INVALID_MESSAGE)
         return []
     months: list[int] = []
     for item in value:
         try:
             month = int(str(item).strip())
         except (TypeError, ValueError):
-            _add(errors, "monitoring_months", SCHEDULE_INVALID_MESSAGE)
+            error_add(errors, "monitoring_months", SCHEDULE_INVALID_MESSAGE)
             return []
         months.append(month)
     if not months:
-        _add(errors, "monitoring_months", SCHEDULE_EMPTY_MESSAGE)
+        error_add(errors, "monitoring_months", SCHEDULE_EMPTY_MESSAGE)
         return []
     increasing = all(a < b for a, b in itertools.pairwise(months))
     if not increasing or months[0] < 1 or months[-1] > MAX_SCHEDULE_MONTH:
-        _add(errors, "monitoring_months", SCHEDULE_ORDER_MESSAGE)
+        error_add(errors, "monitoring_months", SCHEDULE_ORDER_MESSAGE)
         return []
     return months
 
@@ -261,20 +248,20 @@ def _plan_apply(
             setattr(plan, field, value)
     if not isinstance(plan.start_date, datetime.date):
         if "start_date" not in errors:
-            _add(errors, "start_date", START_DATE_REQUIRED_MESSAGE)
+            error_add(errors, "start_date", START_DATE_REQUIRED_MESSAGE)
     elif (
         plan.start_date != start_before
         and abs((plan.start_date - timezone.localdate()).days) > MAX_PLANNING_DAYS
     ):
         # The visits are planned months after it: a date years away would be nonsense, and
         # one near the calendar's end would overflow.
-        _add(errors, "start_date", TOO_FAR_MESSAGE)
+        error_add(errors, "start_date", TOO_FAR_MESSAGE)
 
 
 @transaction.atomic
 def plan_create(*, actor: User, case_id: Any, data: dict[str, Any]) -> ReintegrationPlan:
     """Make the case's reintegration plan and schedule its monitoring visits."""
-    _unknown_fields(data, PLAN_FIELDS)
+    refuse_unknown_fields(data, PLAN_FIELDS)
     case = reintegration_case(actor=actor, case_id=case_id)
     if ReintegrationPlan.objects.filter(case=case).exists():
         raise ApplicationError(_(PLAN_EXISTS_MESSAGE), code="plan_exists")
@@ -303,7 +290,7 @@ def plan_update(
     *, actor: User, plan_id: Any, version: int, data: dict[str, Any]
 ) -> ReintegrationPlan:
     """Change the plan. A new schedule or anchor re-plans the visits not yet done."""
-    _unknown_fields(data, PLAN_FIELDS)
+    refuse_unknown_fields(data, PLAN_FIELDS)
     plan = access_plan_by_id(user=actor, plan_id=plan_id, for_update=True)
     if plan.version != version:
         raise StaleVersionError(_(STALE_MESSAGE))
@@ -337,11 +324,11 @@ def plan_update(
 def _item_checks(item: ReintegrationAssistance, errors: dict[str, list[str]]) -> None:
     start, end = item.start_date, item.end_date
     if isinstance(start, datetime.date) and isinstance(end, datetime.date) and end < start:
-        _add(errors, "end_date", END_BEFORE_START_MESSAGE)
+        error_add(errors, "end_date", END_BEFORE_START_MESSAGE)
     if item.provider == Provider.ORGANISATION and item.organisation is None:
-        _add(errors, "organisation", ORGANISATION_REQUIRED_MESSAGE)
+        error_add(errors, "organisation", ORGANISATION_REQUIRED_MESSAGE)
     if item.provider == Provider.IOM and item.organisation is not None:
-        _add(errors, "organisation", ORGANISATION_NOT_ALLOWED_MESSAGE)
+        error_add(errors, "organisation", ORGANISATION_NOT_ALLOWED_MESSAGE)
 
 
 def parse_amount(amount: Any, currency: Any, errors: dict[str, list[str]]) -> tuple[Any, str]:
@@ -350,9 +337,9 @@ def parse_amount(amount: Any, currency: Any, errors: dict[str, list[str]]) -> tu
     value = parse_cost(amount, found)
     code = parse_currency(currency, found)
     if value is not None and not code and "currency" not in found:
-        _add(found, "currency", CURRENCY_REQUIRED_MESSAGE)
+        error_add(found, "currency", CURRENCY_REQUIRED_MESSAGE)
     if value is None and code and "cost" not in found:
-        _add(found, "currency", CURRENCY_WITHOUT_COST_MESSAGE)
+        error_add(found, "currency", CURRENCY_WITHOUT_COST_MESSAGE)
     for field, messages in found.items():
         errors.setdefault("amount" if field == "cost" else field, []).extend(messages)
     return value, code
@@ -379,9 +366,9 @@ def assistance_record(
     value, code = parse_amount(amount, currency, errors)
     dimension = OPTION_DIMENSION.get(option)
     if dimension is None:
-        _add(errors, "option", OPTION_INVALID_MESSAGE)
+        error_add(errors, "option", OPTION_INVALID_MESSAGE)
     if organisation is not None and not organisation.is_active:
-        _add(errors, "organisation", INACTIVE_ORGANISATION_MESSAGE)
+        error_add(errors, "organisation", INACTIVE_ORGANISATION_MESSAGE)
     item = ReintegrationAssistance(
         case=case,
         created_by=actor,
@@ -437,7 +424,7 @@ def assistance_status_change(
     if end_date is not None:
         item.end_date = end_date
     errors: dict[str, list[str]] = {}
-    _not_in_future(errors, "end_date", end_date)
+    error_if_in_future(errors, "end_date", end_date)
     _item_checks(item, errors)
     _raise(errors)
     item.version += 1
@@ -464,9 +451,9 @@ def visit_add(*, actor: User, case_id: Any, planned_date: datetime.date | None) 
         raise ApplicationError(_(PLAN_REQUIRED_MESSAGE), code="plan_required")
     errors: dict[str, list[str]] = {}
     if not isinstance(planned_date, datetime.date):
-        _add(errors, "planned_date", PLANNED_DATE_REQUIRED_MESSAGE)
+        error_add(errors, "planned_date", PLANNED_DATE_REQUIRED_MESSAGE)
     elif abs((planned_date - timezone.localdate()).days) > MAX_PLANNING_DAYS:
-        _add(errors, "planned_date", TOO_FAR_MESSAGE)
+        error_add(errors, "planned_date", TOO_FAR_MESSAGE)
     _raise(errors)
     visit = MonitoringVisit.objects.create(
         case=case, plan=plan, created_by=actor, planned_date=planned_date
@@ -516,22 +503,22 @@ def visit_record(
     visitor = visited_by or actor
     errors: dict[str, list[str]] = {}
     if not isinstance(done_date, datetime.date):
-        _add(errors, "done_date", DONE_DATE_REQUIRED_MESSAGE)
+        error_add(errors, "done_date", DONE_DATE_REQUIRED_MESSAGE)
     else:
-        _not_in_future(errors, "done_date", done_date)
+        error_if_in_future(errors, "done_date", done_date)
         if done_date < case.registered_on:
-            _add(errors, "done_date", DONE_BEFORE_REGISTRATION_MESSAGE)
+            error_add(errors, "done_date", DONE_BEFORE_REGISTRATION_MESSAGE)
     if mode not in MonitoringVisit.Mode.values:
-        _add(errors, "mode", MODE_REQUIRED_MESSAGE)
+        error_add(errors, "mode", MODE_REQUIRED_MESSAGE)
     if not Case.objects.visible_to(visitor).filter(pk=case.pk).exists():
-        _add(errors, "visited_by", VISITOR_OUT_OF_SCOPE_MESSAGE)
+        error_add(errors, "visited_by", VISITOR_OUT_OF_SCOPE_MESSAGE)
     for dimension in Dimension.values:
         score = _score(scores.get(dimension))
         if score is None:
-            _add(errors, f"{dimension}_score", SCORE_REQUIRED_MESSAGE)
+            error_add(errors, f"{dimension}_score", SCORE_REQUIRED_MESSAGE)
         reason = reasons.get(dimension) or ""
         if reason not in DIMENSION_REASONS[dimension].values:
-            _add(errors, f"{dimension}_reason", REASON_REQUIRED_MESSAGE)
+            error_add(errors, f"{dimension}_reason", REASON_REQUIRED_MESSAGE)
         setattr(visit, f"{dimension}_score", score)
         setattr(visit, f"{dimension}_reason", reason)
     _raise(errors)

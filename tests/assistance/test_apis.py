@@ -20,6 +20,7 @@ from assistance.serializers import UNKNOWN_CODE_MESSAGE, UNKNOWN_RECORD_MESSAGE
 from cases.models import AuditAction, AuditEvent, CaseAccessReason, CaseMissionAccess
 from config.api.exceptions import NOT_FOUND_MESSAGE
 from config.api.serializers import UNKNOWN_FIELD_MESSAGE
+from config.validation import DATE_IN_FUTURE_MESSAGE
 from tests import factories
 from tests.assistance.conftest import leg, return_plan
 
@@ -230,7 +231,7 @@ def test_interview_create_reports_a_future_date_by_field(cw, active_case_a):
         format="json",
     )
     body = assert_invalid(response, "interview_date")
-    assert body["errors"]["interview_date"] == [services.DATE_IN_FUTURE_MESSAGE]
+    assert body["errors"]["interview_date"] == [DATE_IN_FUTURE_MESSAGE]
 
 
 def test_interview_create_refuses_an_interviewer_who_cannot_see_the_case(

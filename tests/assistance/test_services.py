@@ -29,6 +29,7 @@ from cases.models import AuditAction, AuditEvent, Case, CaseAccessReason
 from cases.selectors import access_case_by_id, case_list
 from cases.vocabularies import CaseStatus, OrganisationType, ReferralReason, SupportPlanType
 from config.errors import ApplicationError, StaleVersionError
+from config.validation import DATE_IN_FUTURE_MESSAGE
 from tests import factories
 from tests.assistance.conftest import leg, return_plan
 
@@ -150,7 +151,7 @@ def test_an_interview_in_the_future_is_refused(active_case_a, caseworker_a):
     data = interview_data(interview_date=TODAY() + datetime.timedelta(days=1))
     with pytest.raises(ValidationError) as exc:
         services.interview_record(actor=caseworker_a, case_id=active_case_a.pk, data=data)
-    assert exc.value.message_dict["interview_date"] == [services.DATE_IN_FUTURE_MESSAGE]
+    assert exc.value.message_dict["interview_date"] == [DATE_IN_FUTURE_MESSAGE]
 
 
 def test_an_interviewer_who_cannot_see_the_case_is_refused(

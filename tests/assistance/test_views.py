@@ -36,6 +36,7 @@ from assistance.templatetags.assistance_tags import (
 )
 from cases.models import AuditAction, AuditEvent
 from cases.vocabularies import CaseStatus, ReferralReason, SupportPlanType
+from config.validation import DATE_IN_FUTURE_MESSAGE
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -344,7 +345,7 @@ def test_recording_an_interview_dated_in_the_future_is_refused(cw, active_case_a
         url("interview_create", case_id=active_case_a.pk), interview_data(interview_date=tomorrow)
     )
 
-    assert response.context["form"].errors["interview_date"] == [services.DATE_IN_FUTURE_MESSAGE]
+    assert response.context["form"].errors["interview_date"] == [DATE_IN_FUTURE_MESSAGE]
     assert not AssistanceInterview.objects.exists()
 
 

@@ -13,6 +13,7 @@ from assistance.services import CURRENCY_INVALID_MESSAGE, CURRENCY_REQUIRED_MESS
 from cases.models import AuditAction, AuditEvent, Case
 from cases.vocabularies import CaseStatus
 from config.errors import ApplicationError, StaleVersionError
+from config.validation import DATE_IN_FUTURE_MESSAGE
 from reintegration import services
 from reintegration.models import MonitoringVisit, ReintegrationAssistance, ReintegrationPlan
 from tests import factories
@@ -569,7 +570,7 @@ def test_a_visit_needs_a_past_date_a_mode_and_a_visitor_who_sees_the_case(
         )
 
     assert exc_info.value.message_dict == {
-        "done_date": [services.DATE_IN_FUTURE_MESSAGE],
+        "done_date": [DATE_IN_FUTURE_MESSAGE],
         "mode": [services.MODE_REQUIRED_MESSAGE],
         "visited_by": [services.VISITOR_OUT_OF_SCOPE_MESSAGE],
     }
