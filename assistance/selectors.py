@@ -11,7 +11,7 @@ from django.http import Http404
 from cases.audit import audit_record, refuse_access
 from cases.models import AuditAction, Case, CaseMissionAccess
 from cases.selectors import access_case_by_id, access_case_record_by_id
-from screening.models import Screening
+from screening.selectors import screening_approved_latest_first
 
 from .models import (
     AssistanceInterview,
@@ -279,10 +279,9 @@ def trafficking_profile_current(*, case: Case) -> dict[str, Any]:
     read (``access_case_by_id``/``case_get``).
     """
     screening = (
-        case.screenings.filter(status=Screening.Status.APPROVED)
+        screening_approved_latest_first(case=case)
         .select_related("interviewer", "created_by", "reviewed_by")
         .prefetch_related("events", "perpetrators")
-        .order_by("-reviewed_at")
         .first()
     )
     changes = list(

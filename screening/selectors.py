@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet, prefetch_related_objects
+from django.db.models import F, QuerySet, prefetch_related_objects
 
 from cases.audit import audit_record
 from cases.models import AuditAction, Case
@@ -25,14 +25,17 @@ def access_screening_by_id(*, user, screening_id: Any, for_update: bool = False)
     )
 
 
+def screening_approved_latest_first(*, case: Case) -> QuerySet[Screening]:
+    """The approved screenings of a case, the current one first (as the research mart orders
+    them: latest review, then latest created)."""
+    return case.screenings.filter(status=Screening.Status.APPROVED).order_by(
+        F("reviewed_at").desc(nulls_last=True), "-created_at"
+    )
+
+
 def screening_current(*, case: Case) -> Screening | None:
     """The latest approved screening of a case: the one whose answers are current."""
-    return (
-        case.screenings.filter(status=Screening.Status.APPROVED)
-        .prefetch_related("events")
-        .order_by("-reviewed_at")
-        .first()
-    )
+    return screening_approved_latest_first(case=case).prefetch_related("events").first()
 
 
 def screening_list_for_case(*, case: Case) -> QuerySet[Screening]:
