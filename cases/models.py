@@ -485,6 +485,28 @@ class AuditAction(models.TextChoices):
     CASE_CLOSED = "case_closed", _("Case closed")
     CASE_REOPENED = "case_reopened", _("Case reopened")
     IDENTITY_REMOVED = "identity_removed", _("Identity removed under the retention period")
+    # Accounts and sign-in security (issue 12): never a password, code or token in the row.
+    SIGN_IN_LOCKED_OUT = "sign_in_locked_out", _("Sign-in locked out")
+    SECOND_FACTOR_VERIFIED = "second_factor_verified", _("Second factor verified")
+    SECOND_FACTOR_FAILED = "second_factor_failed", _("Second factor failed")
+    SECOND_FACTOR_ENROLLED = "second_factor_enrolled", _("Second factor enrolled")
+    SECOND_FACTOR_REMOVED = "second_factor_removed", _("Second factor removed")
+    SECOND_FACTORS_RESET = "second_factors_reset", _("Second factors reset by an administrator")
+    RECOVERY_CODES_GENERATED = "recovery_codes_generated", _("Recovery codes generated")
+    REAUTHENTICATED = "reauthenticated", _("Re-authenticated for a sensitive action")
+    PASSWORD_CHANGED = "password_changed", _("Password changed")
+    PASSWORD_RESET_ISSUED = "password_reset_issued", _("Password reset link issued")
+    PASSWORD_RESET_COMPLETED = "password_reset_completed", _("Password reset completed")
+    API_TOKEN_CREATED = "api_token_created", _("API token created")
+    API_TOKEN_REVOKED = "api_token_revoked", _("API token revoked")
+    # Tamper-evident audit trail (issue 12).
+    AUDIT_CHECKPOINT_SIGNED = "audit_checkpoint_signed", _("Audit checkpoint signed")
+    AUDIT_RETENTION_APPLIED = "audit_retention_applied", _("Audit retention applied")
+    # Research release (issue 11).
+    RESEARCH_RELEASE_PUBLISHED = "research_release_published", _("Research release published")
+    EXTRACT_REFUSED = "extract_refused", _("Extract refused")
+    PRIVACY_BUDGET_SPENT = "privacy_budget_spent", _("Privacy budget spent")
+    PRIVACY_BUDGET_SET = "privacy_budget_set", _("Privacy budget set")
 
 
 class AuditEvent(models.Model):
