@@ -49,6 +49,8 @@ INSTALLED_APPS = [
     "assistance",
     "reintegration",
     "research_exports",
+    # Deployment checks (config/checks.py): `check --deploy` refuses unsafe keys and hosts.
+    "config.apps.HarbourConfig",
 ]
 
 MIDDLEWARE = [

@@ -4,16 +4,21 @@ from config.embedded import embedded_database, embedded_redis_url
 
 from .base import *  # noqa: F403
 from .base import VAR_DIR, database_from_url, env
+from .committed_keys import (
+    DEVELOPMENT_BLIND_INDEX_KEY,
+    DEVELOPMENT_FIELD_ENCRYPTION_KEY,
+    DEVELOPMENT_SECRET_KEY,
+)
 
 DEBUG = env.bool("DJANGO_DEBUG", default=True)
-SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="local-development-only-not-secret")
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", default=DEVELOPMENT_SECRET_KEY)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 
 # Development-only keys (never used in production, which has no defaults).
 FIELD_ENCRYPTION_KEYS = env.list(
-    "FIELD_ENCRYPTION_KEYS", default=["Jm8ou0nF0r2cQ3ZbV7O1hX0b1Z4m8QmVb7Hc6N3sA1E="]
+    "FIELD_ENCRYPTION_KEYS", default=[DEVELOPMENT_FIELD_ENCRYPTION_KEY]
 )
-BLIND_INDEX_KEY = env.str("BLIND_INDEX_KEY", default="local-development-blind-index-key")
+BLIND_INDEX_KEY = env.str("BLIND_INDEX_KEY", default=DEVELOPMENT_BLIND_INDEX_KEY)
 
 if env.str("DATABASE_URL", default=""):
     DATABASES = {"default": database_from_url()}

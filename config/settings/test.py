@@ -4,13 +4,14 @@ from config.embedded import embedded_database, embedded_redis_url
 
 from .base import *  # noqa: F403
 from .base import VAR_DIR, database_from_url, env
+from .committed_keys import TEST_BLIND_INDEX_KEY, TEST_FIELD_ENCRYPTION_KEY, TEST_SECRET_KEY
 
 DEBUG = False
-SECRET_KEY = "test-only-not-secret"  # noqa: S105
+SECRET_KEY = TEST_SECRET_KEY
 ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
 
-FIELD_ENCRYPTION_KEYS = ["vS4vH8qk3o8rQ3o6mJ2K4k5bP1y9tWZ8yN9c0mZl7sE="]
-BLIND_INDEX_KEY = "test-blind-index-key"
+FIELD_ENCRYPTION_KEYS = [TEST_FIELD_ENCRYPTION_KEY]
+BLIND_INDEX_KEY = TEST_BLIND_INDEX_KEY
 
 if env.str("DATABASE_URL", default=""):
     DATABASES = {"default": database_from_url()}
