@@ -5,6 +5,8 @@ import logging
 import re
 import uuid
 
+from django.utils.cache import add_never_cache_headers
+
 _request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 _client_ip: contextvars.ContextVar[str | None] = contextvars.ContextVar("client_ip", default=None)
 _VALID = re.compile(r"^[A-Za-z0-9-]{8,64}$")
@@ -61,3 +63,33 @@ class PendingRefusalAuditMiddleware:
         from cases.audit import audit_pending_refusal
 
         audit_pending_refusal(exception)
+
+
+class NoStoreMiddleware:
+    """`Cache-Control: no-store` (and private, no-cache) on every response a browser or proxy
+    must not keep: everything answered to a signed-in user, and every API response whoever asks
+    (a token client is only known inside the API view, and a refusal need not be kept either).
+
+    Anonymous pages (the sign-in page, health check) and static files are left alone; static
+    files never reach this middleware (WhiteNoise answers them first).
+    """
+
+    api_prefix = "/api/"
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if request.path_info.startswith(self.api_prefix) or _signed_in(request):
+            # Overrides whatever a view set: patch_cache_control drops `public` when `private`
+            # is set and keeps the smaller max-age; a view's Expires would be kept, so drop it.
+            if response.has_header("Expires"):
+                del response.headers["Expires"]
+            add_never_cache_headers(response)
+        return response
+
+
+def _signed_in(request) -> bool:
+    user = getattr(request, "user", None)
+    return bool(user is not None and user.is_authenticated)
