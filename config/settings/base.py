@@ -309,3 +309,9 @@ HARBOUR_MONITORING_GRACE_DAYS = env.int("HARBOUR_MONITORING_GRACE_DAYS", default
 
 # API tokens stop working this many hours after they are issued (a working day by default).
 HARBOUR_API_TOKEN_LIFETIME_HOURS = env.int("HARBOUR_API_TOKEN_LIFETIME_HOURS", default=10)
+
+# OpenAPI: a PATCH body still requires the version the client last read (config/api/schema.py).
+SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"] = [
+    "drf_spectacular.hooks.postprocess_schema_enums",
+    "config.api.schema.require_version_on_partial_updates",
+]
