@@ -38,8 +38,9 @@ from .extracts import (
 from .forms import FILTER_FIELDS, YEAR_MAX, YEAR_MIN
 from .mart import mart_rebuild_request
 from .models import Extract, MartSnapshot
+from .throttles import ResearchRateThrottle
 from .variables import MAX_DIMENSIONS, VARIABLES
-from .views import REBUILD_REQUESTED_MESSAGE
+from .views import REBUILD_JOINED_MESSAGE, REBUILD_REQUESTED_MESSAGE
 
 MAX_FILTER_CODES = 300
 SNAPSHOTS_SHOWN = 20
@@ -58,6 +59,7 @@ class VariableOutputSerializer(serializers.Serializer):
 
 class VariableListApi(APIView):
     permission_classes = [IsResearcher]
+    throttle_classes = [ResearchRateThrottle]
 
     @extend_schema(
         operation_id="research_variables_list",
@@ -155,6 +157,7 @@ class ExtractCollectionApi(generics.ListAPIView):
     """``research/extracts/``: GET lists the researcher's extracts, POST requests one."""
 
     permission_classes = [IsResearcher]
+    throttle_classes = [ResearchRateThrottle]
     pagination_class = DefaultPagination
     filter_backends: list = []
     serializer_class = ExtractSummaryOutputSerializer
@@ -194,6 +197,7 @@ class ExtractCollectionApi(generics.ListAPIView):
 
 class ExtractDetailApi(APIView):
     permission_classes = [IsResearcher]
+    throttle_classes = [ResearchRateThrottle]
 
     @extend_schema(
         operation_id="research_extracts_retrieve",
@@ -208,6 +212,7 @@ class ExtractDetailApi(APIView):
 
 class ExtractRetryApi(APIView):
     permission_classes = [IsResearcher]
+    throttle_classes = [ResearchRateThrottle]
 
     @extend_schema(
         operation_id="research_extracts_retry",
@@ -225,6 +230,7 @@ class ExtractRetryApi(APIView):
 
 class ExtractDownloadApi(APIView):
     permission_classes = [IsResearcher]
+    throttle_classes = [ResearchRateThrottle]
 
     @extend_schema(
         operation_id="research_extracts_download",
@@ -260,10 +266,18 @@ class MessageOutputSerializer(serializers.Serializer):
     message = serializers.CharField()
 
 
+class RebuildOutputSerializer(MessageOutputSerializer):
+    snapshot = serializers.IntegerField(help_text="The snapshot the rebuild fills.")
+    joined = serializers.BooleanField(
+        help_text="True when a rebuild was already pending or running and this request joined it."
+    )
+
+
 class MartApi(APIView):
     """``research/mart/``: central administrators list snapshots (GET) or ask for a rebuild."""
 
     permission_classes = [IsCentralAdmin]
+    throttle_classes = [ResearchRateThrottle]
 
     @extend_schema(
         operation_id="research_mart_snapshots_list",
@@ -276,12 +290,17 @@ class MartApi(APIView):
 
     @extend_schema(
         operation_id="research_mart_rebuild",
-        description="Rebuild the research mart now, on a worker.",
+        description=(
+            "Rebuild the research mart now, on a worker. One at a time: while a requested "
+            "rebuild is pending or running, a later request joins it."
+        ),
         request=None,
-        responses={202: MessageOutputSerializer},
+        responses={202: RebuildOutputSerializer},
     )
     def post(self, request):
-        mart_rebuild_request(actor=request.user)
+        snapshot, joined = mart_rebuild_request(actor=request.user)
+        message = REBUILD_JOINED_MESSAGE if joined else REBUILD_REQUESTED_MESSAGE
         return Response(
-            {"message": str(REBUILD_REQUESTED_MESSAGE)}, status=status.HTTP_202_ACCEPTED
+            {"message": str(message), "snapshot": snapshot.pk, "joined": joined},
+            status=status.HTTP_202_ACCEPTED,
         )

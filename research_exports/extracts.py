@@ -52,6 +52,14 @@ DIMENSION_UNKNOWN_MESSAGE = _("Unknown variable: %(name)s.")
 DIMENSION_DUPLICATE_MESSAGE = _("A variable can be chosen only once: %(name)s.")
 YEAR_INVALID_MESSAGE = _("Enter a year between %(min)d and %(max)d.")
 YEAR_ORDER_MESSAGE = _("The first year must not be after the last year.")
+YEAR_BAND_FROM_MESSAGE = _(
+    "Years are published in fixed bands of %(years)d years: the first year must start a "
+    "band (for example %(example)d)."
+)
+YEAR_BAND_TO_MESSAGE = _(
+    "Years are published in fixed bands of %(years)d years: the last year must end a "
+    "band (for example %(example)d)."
+)
 COUNTRIES_INVALID_MESSAGE = _("Choose a list of ISO 3166 alpha-3 country codes.")
 COUNTRY_UNKNOWN_MESSAGE = _("Unknown country code: %(code)s.")
 COUNTRY_SUPPRESSED_MESSAGE = _(
@@ -64,10 +72,9 @@ RETRY_NOT_FAILED_MESSAGE = _("Only a failed extract can be retried.")
 NOT_READY_MESSAGE = _("This extract is not ready for download.")
 EXPIRED_MESSAGE = _("This extract has expired. Request it again to get a fresh file.")
 
-POPULATION_TOO_SMALL_MESSAGE = _(
-    "The filters leave fewer than %(minimum)d people, too few to publish safely. "
-    "Widen the filters (more years, more countries, any type of exploitation) and "
-    "request the extract again."
+QUOTA_MESSAGE = _(
+    "You have requested %(quota)d extracts in the last %(days)d days, the most allowed. "
+    "Re-download an extract you already have, or request again later."
 )
 TOO_MANY_CELLS_MESSAGE = _(
     "This combination of variables gives more than %(maximum)d cells. Choose fewer "
@@ -80,6 +87,9 @@ BUILD_FAILED_MESSAGE = _(
 
 YEAR_MIN = 1900
 YEAR_MAX = 2100
+# Year filters come from fixed bands (1900-1904, 1905-1909, ...): two requests whose year
+# ranges differ by one year would give that year's counts by subtraction.
+YEAR_BAND_YEARS = 5
 # Bounds the memory of a job whatever the mart size: the cells are all Python ever holds.
 MAX_CELLS = 20_000
 # Variables whose values are countries: suppressed countries are merged before grouping.
@@ -138,6 +148,23 @@ def _clean_dimensions(dimensions: Any, errors: dict[str, list[str]]) -> list[str
     return list(dimensions)
 
 
+def band_start(year: int) -> int:
+    """The first year of the fixed band holding ``year``."""
+    return year - (year - YEAR_MIN) % YEAR_BAND_YEARS
+
+
+def canonical_dimensions(dimensions: list[str]) -> list[str]:
+    """The variables in the data dictionary's order, whatever order they were asked in.
+
+    The published margins (row totals over the last variable, column totals over it) depend
+    on the order, so tables of the same variables in different orders would publish different
+    figures that together pin cells each table alone protects. Every table of one set of
+    variables is therefore built, protected and published in this one order.
+    """
+    order = {name: i for i, name in enumerate(VARIABLES)}
+    return sorted(dimensions, key=lambda name: order[name])
+
+
 def _clean_year(value: Any, field: str, errors: dict[str, list[str]]) -> int | None:
     if value is None or value == "":
         return None
@@ -182,6 +209,16 @@ def _clean_filters(filters: Any, errors: dict[str, list[str]]) -> dict[str, Any]
     year_to = _clean_year(filters.get("year_to"), "year_to", errors)
     if year_from is not None and year_to is not None and year_from > year_to:
         errors.setdefault("year_to", []).append(str(YEAR_ORDER_MESSAGE))
+    if year_from is not None and (year_from - YEAR_MIN) % YEAR_BAND_YEARS:
+        errors.setdefault("year_from", []).append(
+            str(YEAR_BAND_FROM_MESSAGE)
+            % {"years": YEAR_BAND_YEARS, "example": band_start(year_from)}
+        )
+    if year_to is not None and (year_to - YEAR_MIN + 1) % YEAR_BAND_YEARS:
+        errors.setdefault("year_to", []).append(
+            str(YEAR_BAND_TO_MESSAGE)
+            % {"years": YEAR_BAND_YEARS, "example": band_start(year_to) + YEAR_BAND_YEARS - 1}
+        )
     if year_from is not None:
         cleaned["year_from"] = year_from
     if year_to is not None:
@@ -208,7 +245,6 @@ def _policy() -> dict[str, Any]:
         "threshold": settings.RESEARCH_THRESHOLD_K,
         "rounding_base": settings.RESEARCH_ROUNDING_BASE,
         "suppressed_countries": countries,
-        "min_population": settings.RESEARCH_MIN_POPULATION,
     }
 
 
@@ -219,11 +255,50 @@ def _enqueue(extract_id: uuid.UUID) -> None:
     transaction.on_commit(lambda: extract_build_task.delay(str(extract_id)))
 
 
-@transaction.atomic
+class _QuotaReached(Exception):
+    """Raised inside the request's transaction so nothing of the request is written."""
+
+
 def extract_request(
     *, actor: User, dimensions: list[str], filters: dict[str, Any], file_format: str
 ) -> Extract:
-    """Validate a researcher's request, record it and queue the job that builds it."""
+    """Validate a researcher's request, record it and queue the job that builds it.
+
+    Each researcher may request at most ``RESEARCH_EXTRACT_QUOTA`` extracts per
+    ``RESEARCH_EXTRACT_QUOTA_DAYS`` days. A request over the quota writes nothing but an
+    ``EXTRACT_REFUSED`` audit row (written once the request's transaction is gone, so it
+    stays), and its message tells the quota, never a count of people.
+    """
+    try:
+        return _extract_request(
+            actor=actor, dimensions=dimensions, filters=filters, file_format=file_format
+        )
+    except _QuotaReached:
+        audit_record(actor=actor, action=AuditAction.EXTRACT_REFUSED, detail={"reason": "quota"})
+        raise ApplicationError(
+            str(QUOTA_MESSAGE)
+            % {
+                "quota": settings.RESEARCH_EXTRACT_QUOTA,
+                "days": settings.RESEARCH_EXTRACT_QUOTA_DAYS,
+            },
+            code="quota",
+        ) from None
+
+
+def _check_quota(actor: User) -> None:
+    # The researcher's row lock serialises their concurrent requests, so a burst of
+    # parallel requests cannot all pass the count before any of them is written.
+    User.objects.select_for_update().filter(pk=actor.pk).first()
+    since = timezone.now() - datetime.timedelta(days=settings.RESEARCH_EXTRACT_QUOTA_DAYS)
+    used = Extract.objects.filter(requested_by=actor, created_at__gte=since).count()
+    if used >= settings.RESEARCH_EXTRACT_QUOTA:
+        raise _QuotaReached
+
+
+@transaction.atomic
+def _extract_request(
+    *, actor: User, dimensions: list[str], filters: dict[str, Any], file_format: str
+) -> Extract:
     _check_researcher(actor)
     errors: dict[str, list[str]] = {}
     dimensions = _clean_dimensions(dimensions, errors)
@@ -232,6 +307,7 @@ def extract_request(
         errors["file_format"] = [str(FORMAT_UNKNOWN_MESSAGE)]
     if errors:
         raise ValidationError(errors)
+    _check_quota(actor)
     snapshot = mart_current(lock=True)
     if snapshot is None:
         raise ApplicationError(str(NO_DATA_MESSAGE), code="no_data")
@@ -455,7 +531,13 @@ def aggregate_sql(
 def aggregate(
     *, dimensions: list[str], snapshot_id: int, filters: dict[str, Any], policy: dict[str, Any]
 ) -> disclosure.Table:
-    """The exact counts, as a disclosure table. Raises ExtractRefused for unsafe requests."""
+    """The exact counts, as a disclosure table, in the canonical order of the variables.
+
+    Raises ExtractRefused for tables too large to build. No request is refused for holding
+    few people: such a refusal would itself tell that the filtered group is small. A small
+    population is protected like any other table (its small cells and totals suppressed).
+    """
+    dimensions = canonical_dimensions(list(dimensions))
     sql, params = aggregate_sql(
         dimensions=dimensions, snapshot_id=snapshot_id, filters=filters, policy=policy
     )
@@ -482,10 +564,6 @@ def aggregate(
             column_totals[tuple(values[-1:])] = count
     if len(cells) > MAX_CELLS:
         raise ExtractRefused(str(TOO_MANY_CELLS_MESSAGE) % {"maximum": MAX_CELLS})
-    if grand < policy["min_population"]:
-        raise ExtractRefused(
-            str(POPULATION_TOO_SMALL_MESSAGE) % {"minimum": policy["min_population"]}
-        )
     variables = [VARIABLES[name] for name in dimensions]
     return disclosure.Table(
         dimensions=tuple(dimensions),

@@ -37,10 +37,18 @@ class ExtractRequestForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
     )
     year_from = forms.IntegerField(
-        label=_("From year"), required=False, min_value=YEAR_MIN, max_value=YEAR_MAX
+        label=_("From year"),
+        required=False,
+        min_value=YEAR_MIN,
+        max_value=YEAR_MAX,
+        help_text=_("Years come in fixed 5-year bands: start with a year ending in 0 or 5."),
     )
     year_to = forms.IntegerField(
-        label=_("To year"), required=False, min_value=YEAR_MIN, max_value=YEAR_MAX
+        label=_("To year"),
+        required=False,
+        min_value=YEAR_MIN,
+        max_value=YEAR_MAX,
+        help_text=_("End with a year ending in 4 or 9."),
     )
     citizenship = forms.MultipleChoiceField(
         label=_("Citizenship"),

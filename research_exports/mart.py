@@ -8,11 +8,12 @@ free text, and keeps no date finer than a year.
 
 from __future__ import annotations
 
+import datetime
 import time
 from collections.abc import Sequence
 
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -32,6 +33,11 @@ NOT_ADMINISTRATOR_MESSAGE = "Only a central administrator can rebuild the resear
 
 # Key of the transaction-level advisory lock that lets only one rebuild run at a time.
 MART_LOCK_KEY = 0x4D415254
+# Key of the lock that serialises rebuild requests, so two never both start a rebuild.
+MART_REQUEST_LOCK_KEY = 0x4D415252
+# A requested rebuild not finished within this is taken as lost (its worker died): a new
+# request starts a fresh one instead of joining it, and prune may delete it.
+MART_PENDING_SECONDS = 3600
 
 MART_COLUMNS = (
     "snapshot_id",
@@ -186,10 +192,19 @@ def _mart_fill(*, snapshot: MartSnapshot) -> int:
         return cursor.rowcount
 
 
-def _mart_lock() -> bool:
+def _mart_lock(*, wait: bool = False) -> bool:
     with connection.cursor() as cursor:
+        if wait:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [MART_LOCK_KEY])
+            return True
         cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [MART_LOCK_KEY])
         return cursor.fetchone()[0]
+
+
+def _pending() -> QuerySet[MartSnapshot]:
+    """Requested rebuilds not finished yet (and not lost)."""
+    since = timezone.now() - datetime.timedelta(seconds=MART_PENDING_SECONDS)
+    return MartSnapshot.objects.filter(status=MartSnapshot.Status.BUILDING, created_at__gte=since)
 
 
 def _mart_switch(*, snapshot: MartSnapshot) -> None:
@@ -200,20 +215,37 @@ def _mart_switch(*, snapshot: MartSnapshot) -> None:
     snapshot.save(update_fields=SNAPSHOT_RESULT_FIELDS)
 
 
-def mart_rebuild(*, actor: User | None = None, source: MartSnapshot.Source) -> MartSnapshot | None:
+def mart_rebuild(
+    *,
+    actor: User | None = None,
+    source: MartSnapshot.Source,
+    snapshot_id: int | None = None,
+) -> MartSnapshot | None:
     """Build a new snapshot of the mart and make it current; prune unreferenced old ones.
 
     Everything runs in one transaction holding an advisory lock, so a snapshot is never seen
-    half-built and two rebuilds never overlap: a rebuild that finds another one running
-    returns the current snapshot (None before the first build). If the build fails, the new
-    snapshot is kept as failed, the previous one stays current, and the error is re-raised.
+    half-built and two rebuilds never overlap: a scheduled rebuild that finds another one
+    running returns the current snapshot (None before the first build). A requested rebuild
+    (``snapshot_id``: the pending snapshot ``mart_rebuild_request`` recorded) waits for a
+    running one, then fills its snapshot, unless another delivery already did. If the build
+    fails, the snapshot is kept as failed, the previous one stays current, and the error is
+    re-raised.
     """
     started = time.monotonic()
     failure: Exception | None = None
     with transaction.atomic():
-        if not _mart_lock():
+        if not _mart_lock(wait=snapshot_id is not None):
             return mart_current()
-        snapshot = MartSnapshot.objects.create(source=source, requested_by=actor)
+        if snapshot_id is None:
+            snapshot = MartSnapshot.objects.create(source=source, requested_by=actor)
+        else:
+            snapshot = (
+                MartSnapshot.objects.select_for_update()
+                .filter(pk=snapshot_id, status=MartSnapshot.Status.BUILDING)
+                .first()
+            )
+            if snapshot is None:
+                return mart_current()
         try:
             with transaction.atomic():
                 snapshot.row_count = _mart_fill(snapshot=snapshot)
@@ -250,6 +282,8 @@ def mart_prune() -> int:
         MartSnapshot.objects.select_for_update(skip_locked=True)
         .filter(is_current=False)
         .exclude(Exists(Extract.objects.filter(snapshot=OuterRef("pk"))))
+        # A requested rebuild still waiting for its worker is not stale.
+        .exclude(pk__in=_pending().values("pk"))
     )
     stale_ids = list(stale.values_list("pk", flat=True))
     if not stale_ids:
@@ -260,15 +294,32 @@ def mart_prune() -> int:
     return deleted
 
 
-def mart_rebuild_request(*, actor: User) -> None:
-    """A central administrator asks for a rebuild now; it runs on a worker after commit."""
+@transaction.atomic
+def mart_rebuild_request(*, actor: User) -> tuple[MartSnapshot, bool]:
+    """A central administrator asks for a rebuild now; it runs on a worker after commit.
+
+    Single-flight: while a requested rebuild is pending or running, a later request joins it
+    (the same snapshot, nothing queued) instead of starting another full rebuild. Returns the
+    pending snapshot and whether this request joined an earlier one.
+    """
     if not actor.sees_all_missions:
         raise ApplicationError(_(NOT_ADMINISTRATOR_MESSAGE), code="not_administrator")
     # Imported here: the task module imports this one.
     from .tasks import mart_rebuild_task
 
-    actor_id = actor.pk
-    transaction.on_commit(lambda: mart_rebuild_task.delay(actor_id=actor_id))
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [MART_REQUEST_LOCK_KEY])
+    running = _pending().filter(source=MartSnapshot.Source.ADMINISTRATOR).first()
+    if running is not None:
+        return running, True
+    snapshot = MartSnapshot.objects.create(
+        source=MartSnapshot.Source.ADMINISTRATOR, requested_by=actor
+    )
+    actor_id, snapshot_id = actor.pk, snapshot.pk
+    transaction.on_commit(
+        lambda: mart_rebuild_task.delay(actor_id=actor_id, snapshot_id=snapshot_id)
+    )
+    return snapshot, False
 
 
 def mart_current(*, lock: bool = False) -> MartSnapshot | None:

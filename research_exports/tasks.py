@@ -13,16 +13,18 @@ from .models import MartSnapshot
 
 
 @shared_task(name="research_exports.mart_rebuild")
-def mart_rebuild_task(actor_id: int | None = None) -> int | None:
-    """Daily (CELERY_BEAT_SCHEDULE), or queued by a central administrator with their id.
+def mart_rebuild_task(actor_id: int | None = None, snapshot_id: int | None = None) -> int | None:
+    """Daily (CELERY_BEAT_SCHEDULE), or queued by a central administrator with their id and
+    the pending snapshot their request recorded.
 
-    A second delivery while a rebuild runs finds the advisory lock taken and does nothing.
+    A second delivery finds the advisory lock taken (scheduled) or its snapshot already
+    built (requested) and does nothing.
     """
     actor = User.objects.filter(pk=actor_id).first() if actor_id is not None else None
     source = (
         MartSnapshot.Source.ADMINISTRATOR if actor_id is not None else MartSnapshot.Source.SCHEDULE
     )
-    snapshot = mart_rebuild(actor=actor, source=source)
+    snapshot = mart_rebuild(actor=actor, source=source, snapshot_id=snapshot_id)
     return snapshot.pk if snapshot is not None else None
 
 

@@ -41,6 +41,10 @@ POLL_SECONDS = 2
 REQUESTED_MESSAGE = _("Extract requested. It is being built; this page shows its progress.")
 RETRIED_MESSAGE = _("Extract queued again.")
 REBUILD_REQUESTED_MESSAGE = _("Rebuild requested. The new snapshot appears here when it is built.")
+REBUILD_JOINED_MESSAGE = _(
+    "A rebuild is already under way; your request joined it. The new snapshot appears here "
+    "when it is built."
+)
 IN_PROGRESS = (Extract.Status.QUEUED, Extract.Status.RUNNING)
 
 
@@ -148,11 +152,13 @@ def extract_download(request: HttpRequest, extract_id) -> HttpResponse:
 def mart_view(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         try:
-            mart_rebuild_request(actor=request.user)
+            _snapshot, joined = mart_rebuild_request(actor=request.user)
         except ApplicationError as exc:
             messages.error(request, exc.message)
         else:
-            messages.success(request, REBUILD_REQUESTED_MESSAGE)
+            messages.success(
+                request, REBUILD_JOINED_MESSAGE if joined else REBUILD_REQUESTED_MESSAGE
+            )
         return redirect("research:mart")
     # Snapshot bookkeeping only; the page never reads mart rows.
     snapshots = MartSnapshot.objects.only(

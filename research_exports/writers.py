@@ -248,8 +248,14 @@ def report_text(report: dict[str, Any]) -> str:
         _("Rounding base: %(base)d (1 means no rounding).")
         % {"base": report.get("rounding_base", 1)},
         _("Countries merged into Other: %(countries)s.") % {"countries": countries},
-        _("Minimum population of an extract: %(minimum)d people.")
-        % {"minimum": policy.get("min_population", 0)},
+        _(
+            "Tables are built in one fixed order of their variables, so the same variables "
+            "always publish the same figures; years are filtered in fixed 5-year bands."
+        ),
+        _(
+            "No extract is refused for holding few people (that refusal would tell the group "
+            "is small); small groups are suppressed like any other small count."
+        ),
         "",
         _("Cells in the table: %(n)d.") % {"n": report.get("cells", 0)},
         _("Cells suppressed by the threshold: %(n)d.")

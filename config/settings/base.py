@@ -294,11 +294,15 @@ HARBOUR_CASE_PAGE_SIZE = 25
 RESEARCH_THRESHOLD_K = env.int("RESEARCH_THRESHOLD_K", default=11)
 RESEARCH_ROUNDING_BASE = env.int("RESEARCH_ROUNDING_BASE", default=1)
 RESEARCH_SUPPRESSED_COUNTRIES = env.list("RESEARCH_SUPPRESSED_COUNTRIES", default=[])
-RESEARCH_MIN_POPULATION = env.int("RESEARCH_MIN_POPULATION", default=100)
 RESEARCH_EXTRACT_RETENTION_DAYS = env.int("RESEARCH_EXTRACT_RETENTION_DAYS", default=30)
 RESEARCH_EXTRACT_DIR = env.path("RESEARCH_EXTRACT_DIR", default=str(VAR_DIR / "extracts"))
 RESEARCH_EXTRACT_LEASE_SECONDS = env.int("RESEARCH_EXTRACT_LEASE_SECONDS", default=600)
 RESEARCH_EXTRACT_MAX_ATTEMPTS = 3
+# Research release (issue 11): extracts a researcher may request per period, and the rate of
+# the research API (DRF throttle, per user).
+RESEARCH_EXTRACT_QUOTA = env.int("RESEARCH_EXTRACT_QUOTA", default=30)
+RESEARCH_EXTRACT_QUOTA_DAYS = env.int("RESEARCH_EXTRACT_QUOTA_DAYS", default=30)
+RESEARCH_API_THROTTLE_RATE = env.str("RESEARCH_API_THROTTLE_RATE", default="60/minute")
 
 # Years after closure before a case's identity and free text are removed
 # (manage.py remove_expired_identities).

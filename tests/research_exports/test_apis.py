@@ -88,14 +88,14 @@ def test_request_creates_a_queued_extract(
 ):
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         response = api(researcher).post(
-            COLLECTION, {**VALID, "year_from": 2019, "citizenship": ["NPL"]}, format="json"
+            COLLECTION, {**VALID, "year_from": 2020, "citizenship": ["NPL"]}, format="json"
         )
 
     extract = Extract.objects.get()
     assert response.status_code == 201
     assert response.json()["id"] == str(extract.pk)
     assert response.json()["status"] == Extract.Status.QUEUED
-    assert extract.filters == {"year_from": 2019, "citizenship": ["NPL"]}
+    assert extract.filters == {"year_from": 2020, "citizenship": ["NPL"]}
     assert len(callbacks) == 1
 
 
@@ -113,7 +113,7 @@ def test_request_creates_a_queued_extract(
             str(extracts.DIMENSION_UNKNOWN_MESSAGE) % {"name": "notAVariable"},
         ),
         (
-            {**VALID, "year_from": 2022, "year_to": 2020},
+            {**VALID, "year_from": 2025, "year_to": 2019},
             "year_to",
             str(extracts.YEAR_ORDER_MESSAGE),
         ),

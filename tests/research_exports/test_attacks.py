@@ -1,0 +1,358 @@
+"""The differencing attacks of issue 11, run through the public services and API.
+
+Each test plays a researcher who combines ordinary requests, then checks, by linear
+programming over everything that researcher received, that no suppressed figure of 1 to k-1
+people is pinned to a range narrower than k.
+"""
+
+from __future__ import annotations
+
+import datetime
+import itertools
+import math
+
+import pytest
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+from rest_framework.test import APIClient
+
+from cases.models import AuditAction, AuditEvent
+from config.errors import ApplicationError
+from research_exports import disclosure, mart
+from research_exports.extracts import (
+    YEAR_BAND_YEARS,
+    aggregate,
+    canonical_dimensions,
+    extract_request,
+)
+from research_exports.models import Extract, MartRow, MartSnapshot
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+K = 11
+THREE = ["citizenship", "yearOfRegistration", "gender"]
+
+
+@pytest.fixture(autouse=True)
+def research_settings(settings, tmp_path):
+    settings.RESEARCH_EXTRACT_DIR = tmp_path
+    settings.RESEARCH_SUPPRESSED_COUNTRIES = []
+    settings.RESEARCH_THRESHOLD_K = K
+    settings.RESEARCH_ROUNDING_BASE = 1
+    settings.RESEARCH_EXTRACT_QUOTA = 30
+    settings.RESEARCH_EXTRACT_QUOTA_DAYS = 30
+    cache.clear()
+    return settings
+
+
+@pytest.fixture
+def snapshot():
+    return factories.MartSnapshotFactory()
+
+
+def add_rows(snapshot, count: int, **values) -> None:
+    MartRow.objects.bulk_create(
+        [factories.MartRowFactory.build(snapshot=snapshot, **values) for _ in range(count)]
+    )
+
+
+@pytest.fixture
+def small_mart(snapshot):
+    """Year x gender x citizenship with large cells and a scattering of small ones."""
+    sizes = itertools.cycle([40, 3, 25, 1, 14, 60, 2, 33, 7, 18, 12, 5])
+    for year in (2020, 2021, 2022):
+        for gender in ("Woman", "Man", "Trans/Transgender/NonConforming"):
+            for citizenship in ("NPL", "IND", "BGD"):
+                add_rows(
+                    snapshot,
+                    next(sizes),
+                    year_of_registration=year,
+                    gender=gender,
+                    citizenship=citizenship,
+                )
+    return snapshot
+
+
+def request_built(researcher, captured, dimensions, filters=None) -> Extract:
+    with captured(execute=True):
+        extract = extract_request(
+            actor=researcher, dimensions=list(dimensions), filters=filters or {}, file_format="json"
+        )
+    extract.refresh_from_db()
+    assert extract.status == Extract.Status.SUCCEEDED, extract.message
+    return extract
+
+
+def published(extract: Extract) -> tuple:
+    result = extract.result
+    return (
+        tuple(result["dimensions"]),
+        tuple((tuple(r["values"]), r["count"]) for r in result["rows"]),
+        tuple((tuple(r["values"]), r["count"]) for r in result["row_totals"]),
+        tuple((tuple(r["values"]), r["count"]) for r in result["column_totals"]),
+        result["grand_total"],
+    )
+
+
+def narrowest_suppressed_range(table: disclosure.Table, extracts: list[Extract]) -> float:
+    """The narrowest range any suppressed cell keeps given every figure the researcher got.
+
+    All the extracts must be of the table's variables in its order (the attacker's view
+    reduces to the equations they publish); a figure published by any of them is known.
+    """
+    hidden_cells: set = set(table.cells)
+    hidden_margins = {(m.kind, m.key) for m in table.margins()}
+    for extract in extracts:
+        result = extract.result
+        assert tuple(result["dimensions"]) == table.dimensions
+        for row in result["rows"]:
+            if row["count"] is not None:
+                hidden_cells.discard(tuple(row["values"]))
+        for kind, rows in (("row", result["row_totals"]), ("column", result["column_totals"])):
+            for row in rows:
+                if row["count"] is not None:
+                    hidden_margins.discard((kind, tuple(row["values"])))
+        if result["grand_total"] is not None:
+            hidden_margins.discard(("grand", disclosure.GRAND))
+    hidden_cells = {c for c in hidden_cells if table.cells[c] > 0}
+    if not hidden_cells:
+        return math.inf
+    ranges = disclosure._ranges(
+        table.cells,
+        hidden_cells,
+        table.margins(),
+        hidden_margins,
+        [("cell", c) for c in hidden_cells],
+    )
+    return min(hi - lo for lo, hi in ranges.values())
+
+
+# ---------------------------------------------------------------------------- attack 3
+
+
+def test_dimension_order_attack_every_order_publishes_the_same_table(
+    researcher, small_mart, django_capture_on_commit_callbacks
+):
+    extracts = [
+        request_built(researcher, django_capture_on_commit_callbacks, order)
+        for order in itertools.permutations(THREE)
+    ]
+
+    tables = {published(e) for e in extracts}
+    assert len(extracts) == 6
+    assert len(tables) == 1
+    assert list(extracts[0].result["dimensions"]) == canonical_dimensions(THREE)
+    # The request keeps the order it was asked in; only the published table is canonical.
+    assert {tuple(e.dimensions) for e in extracts} == set(itertools.permutations(THREE))
+    rows = extracts[0].result["rows"]
+    assert any(r["count"] is None for r in rows)
+    assert any(r["count"] is not None for r in rows)
+
+    truth = aggregate(
+        dimensions=THREE,
+        snapshot_id=small_mart.pk,
+        filters={},
+        policy=extracts[0].policy,
+    )
+    assert narrowest_suppressed_range(truth, extracts) >= K
+
+
+def test_canonical_order_is_the_data_dictionary_order():
+    assert canonical_dimensions(THREE) == ["yearOfRegistration", "gender", "citizenship"]
+    for order in itertools.permutations(THREE):
+        assert canonical_dimensions(list(order)) == canonical_dimensions(THREE)
+
+
+# ---------------------------------------------------------------------------- attack 4
+
+
+@pytest.mark.parametrize(
+    ("filters", "field"),
+    [
+        ({"year_from": 2020, "year_to": 2020}, "year_to"),
+        ({"year_from": 2021}, "year_from"),
+        ({"year_to": 2023}, "year_to"),
+        ({"year_from": 2016, "year_to": 2019}, "year_from"),
+    ],
+)
+def test_year_range_attack_ranges_off_the_fixed_bands_are_refused(
+    researcher, small_mart, django_capture_on_commit_callbacks, filters, field
+):
+    with (
+        django_capture_on_commit_callbacks() as callbacks,
+        pytest.raises(ValidationError) as caught,
+    ):
+        extract_request(
+            actor=researcher, dimensions=["gender"], filters=filters, file_format="json"
+        )
+
+    assert field in caught.value.message_dict
+    assert str(YEAR_BAND_YEARS) in caught.value.message_dict[field][0]
+    assert (Extract.objects.count(), callbacks) == (0, [])
+
+
+def test_year_range_attack_ranges_one_year_apart_cannot_both_be_asked(
+    researcher, small_mart, django_capture_on_commit_callbacks
+):
+    # 2020-2024 is a band; 2020-2023 (one year fewer, the attack's second request) is not.
+    whole = request_built(
+        researcher,
+        django_capture_on_commit_callbacks,
+        ["gender"],
+        {"year_from": 2020, "year_to": 2020 + YEAR_BAND_YEARS - 1},
+    )
+    assert whole.filters == {"year_from": 2020, "year_to": 2024}
+    with pytest.raises(ValidationError):
+        extract_request(
+            actor=researcher,
+            dimensions=["gender"],
+            filters={"year_from": 2020, "year_to": 2023},
+            file_format="json",
+        )
+    assert Extract.objects.count() == 1
+
+
+# ---------------------------------------------------------------------------- attack 6
+
+
+def test_quota_refuses_with_an_audit_and_no_count(
+    researcher, small_mart, settings, django_capture_on_commit_callbacks
+):
+    settings.RESEARCH_EXTRACT_QUOTA = 2
+    settings.RESEARCH_EXTRACT_QUOTA_DAYS = 7
+    for _ in range(2):
+        with django_capture_on_commit_callbacks(execute=False):
+            extract_request(actor=researcher, dimensions=["gender"], filters={}, file_format="csv")
+
+    with (
+        django_capture_on_commit_callbacks() as callbacks,
+        pytest.raises(ApplicationError) as caught,
+    ):
+        extract_request(actor=researcher, dimensions=["gender"], filters={}, file_format="csv")
+
+    assert caught.value.code == "quota"
+    assert "2 extracts in the last 7 days" in caught.value.message
+    assert (Extract.objects.count(), callbacks) == (2, [])
+    refusal = AuditEvent.objects.get(action=AuditAction.EXTRACT_REFUSED)
+    assert (refusal.actor_id, refusal.detail) == (researcher.pk, {"reason": "quota"})
+    assert not AuditEvent.objects.filter(
+        action=AuditAction.EXTRACT_REQUESTED, actor=researcher
+    ).exclude(object_id__in=[str(pk) for pk in Extract.objects.values_list("pk", flat=True)])
+
+
+def test_quota_counts_only_the_period(researcher, small_mart, settings):
+    settings.RESEARCH_EXTRACT_QUOTA = 1
+    old = factories.ExtractFactory(requested_by=researcher, snapshot=small_mart)
+    Extract.objects.filter(pk=old.pk).update(
+        created_at=old.created_at - datetime.timedelta(days=31)
+    )
+
+    extract = extract_request(
+        actor=researcher, dimensions=["gender"], filters={}, file_format="csv"
+    )
+
+    assert extract.pk != old.pk
+    with pytest.raises(ApplicationError):
+        extract_request(actor=researcher, dimensions=["gender"], filters={}, file_format="csv")
+
+
+def test_quota_is_per_researcher(researcher, small_mart, settings):
+    settings.RESEARCH_EXTRACT_QUOTA = 1
+    other = factories.ResearcherFactory()
+    extract_request(actor=researcher, dimensions=["gender"], filters={}, file_format="csv")
+
+    extract = extract_request(actor=other, dimensions=["gender"], filters={}, file_format="csv")
+
+    assert extract.requested_by == other
+
+
+def test_quota_refusal_over_the_api_is_a_400_with_the_reason(researcher, small_mart, settings):
+    settings.RESEARCH_EXTRACT_QUOTA = 0
+    client = APIClient()
+    client.force_authenticate(researcher)
+
+    response = client.post(
+        reverse("research_api:extract_collection"),
+        {"dimensions": ["gender"], "file_format": "json"},
+        format="json",
+    )
+
+    assert response.status_code == 400
+    assert "0 extracts" in str(response.json())
+    assert Extract.objects.count() == 0
+    assert AuditEvent.objects.filter(action=AuditAction.EXTRACT_REFUSED).count() == 1
+
+
+def test_research_api_is_throttled_per_researcher(researcher, settings):
+    settings.RESEARCH_API_THROTTLE_RATE = "3/minute"
+    client = APIClient()
+    client.force_authenticate(researcher)
+    url = reverse("research_api:variables")
+
+    statuses = [client.get(url).status_code for _ in range(4)]
+
+    assert statuses == [200, 200, 200, 429]
+    other = APIClient()
+    other.force_authenticate(factories.ResearcherFactory())
+    assert other.get(url).status_code == 200
+
+
+# ---------------------------------------------------------------------------- single flight
+
+
+def test_mart_rebuild_requests_join_the_pending_one(
+    central_admin, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        first, joined_first = mart.mart_rebuild_request(actor=central_admin)
+        second, joined_second = mart.mart_rebuild_request(actor=central_admin)
+
+    assert (joined_first, joined_second) == (False, True)
+    assert second == first
+    assert len(callbacks) == 1
+    assert MartSnapshot.objects.filter(status=MartSnapshot.Status.BUILDING).count() == 1
+
+
+def test_mart_rebuild_api_joins_then_starts_afresh_once_built(
+    central_admin, django_capture_on_commit_callbacks
+):
+    client = APIClient()
+    client.force_authenticate(central_admin)
+    url = reverse("research_api:mart")
+
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        first = client.post(url)
+        second = client.post(url)
+    assert (first.status_code, second.status_code) == (202, 202)
+    assert (first.json()["joined"], second.json()["joined"]) == (False, True)
+    assert first.json()["snapshot"] == second.json()["snapshot"]
+    assert len(queued) == 1
+
+    queued[0]()  # the worker runs the one rebuild
+    built = MartSnapshot.objects.get(pk=first.json()["snapshot"])
+    assert (built.status, built.is_current) == (MartSnapshot.Status.READY, True)
+    # A second delivery of the same task finds its snapshot built and does nothing.
+    assert (
+        mart.mart_rebuild(
+            actor=central_admin, source=MartSnapshot.Source.ADMINISTRATOR, snapshot_id=built.pk
+        )
+        == built
+    )
+    assert MartSnapshot.objects.count() == 1
+
+    with django_capture_on_commit_callbacks(execute=False) as again:
+        third = client.post(url)
+    assert third.json()["joined"] is False
+    assert third.json()["snapshot"] != built.pk
+    assert len(again) == 1
+
+
+def test_a_pending_rebuild_is_not_pruned(central_admin, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=False):
+        pending, _joined = mart.mart_rebuild_request(actor=central_admin)
+
+    mart.mart_prune()
+
+    assert MartSnapshot.objects.filter(pk=pending.pk).exists()
