@@ -305,3 +305,11 @@ HARBOUR_MONITORING_GRACE_DAYS = env.int("HARBOUR_MONITORING_GRACE_DAYS", default
 
 # API tokens stop working this many hours after they are issued (a working day by default).
 HARBOUR_API_TOKEN_LIFETIME_HOURS = env.int("HARBOUR_API_TOKEN_LIFETIME_HOURS", default=10)
+
+# Tamper-evident audit trail (issue 12 §3): the head of the hash chain is signed hourly with
+# this key, which is never stored in the database. Production has no default.
+HARBOUR_AUDIT_CHECKPOINT_KEY = env.str("HARBOUR_AUDIT_CHECKPOINT_KEY", default="")
+CELERY_BEAT_SCHEDULE["audit-checkpoint-sign"] = {
+    "task": "cases.audit_checkpoint_sign",
+    "schedule": crontab(minute=5),
+}

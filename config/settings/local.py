@@ -14,6 +14,9 @@ FIELD_ENCRYPTION_KEYS = env.list(
     "FIELD_ENCRYPTION_KEYS", default=["Jm8ou0nF0r2cQ3ZbV7O1hX0b1Z4m8QmVb7Hc6N3sA1E="]
 )
 BLIND_INDEX_KEY = env.str("BLIND_INDEX_KEY", default="local-development-blind-index-key")
+HARBOUR_AUDIT_CHECKPOINT_KEY = env.str(
+    "HARBOUR_AUDIT_CHECKPOINT_KEY", default="local-development-audit-checkpoint-key"
+)
 
 if env.str("DATABASE_URL", default=""):
     DATABASES = {"default": database_from_url()}
