@@ -28,6 +28,7 @@ RUN DJANGO_SECRET_KEY=collectstatic-only \
     REDIS_URL=redis://localhost:6379/0 \
     FIELD_ENCRYPTION_KEYS=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA= \
     BLIND_INDEX_KEY=collectstatic-only \
+    HARBOUR_AUDIT_CHECKPOINT_KEY=collectstatic-only \
     DJANGO_ALLOWED_HOSTS=localhost \
     python manage.py collectstatic --noinput --verbosity 0 \
     && mkdir -p var/media var/beat \

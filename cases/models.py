@@ -6,11 +6,12 @@ from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models
+from django.db import models, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from . import audit_chain
 from .fields import EncryptedDateField, EncryptedListField, EncryptedTextField
 from .vocabularies import (
     CLOSED_STATUSES,
@@ -509,6 +510,21 @@ class AuditAction(models.TextChoices):
     PRIVACY_BUDGET_SET = "privacy_budget_set", _("Privacy budget set")
 
 
+class AuditEventQuerySet(models.QuerySet):
+    def bulk_create(self, objs, *args, **kwargs):
+        """Chain each row in order, under one lock, then insert them together."""
+        objs = list(objs)
+        with transaction.atomic(using=self.db):
+            audit_chain.lock_chain()
+            seq, prev = audit_chain.chain_head()
+            for obj in objs:
+                fields = {name: getattr(obj, name) for name in audit_chain.CHAINED_FIELDS}
+                seq += 1
+                obj.seq, obj.prev_hash = seq, prev
+                obj.row_hash = prev = audit_chain.row_hash(seq=seq, prev_hash=prev, fields=fields)
+            return super().bulk_create(objs, *args, **kwargs)
+
+
 class AuditEvent(models.Model):
     """Append-only record of who did what. Ids and codes only: never names or free text.
 
@@ -542,6 +558,12 @@ class AuditEvent(models.Model):
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     # Codes and field names only, e.g. {"from": "screening", "to": "pending_review"}.
     detail = models.JSONField(default=dict, blank=True)
+    # The hash chain (cases/audit_chain.py): set on insert, under the chain's lock.
+    seq = models.BigIntegerField(unique=True, editable=False)
+    prev_hash = models.CharField(max_length=64, editable=False)
+    row_hash = models.CharField(max_length=64, editable=False)
+
+    objects = AuditEventQuerySet.as_manager()
 
     class Meta:
         ordering = ["-occurred_at", "-id"]
@@ -552,3 +574,32 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.occurred_at:%Y-%m-%d %H:%M} {self.action}"
+
+    def save(self, *args, **kwargs) -> None:
+        """Insert only (the database refuses UPDATE): every new row joins the hash chain."""
+        if not self._state.adding:
+            raise ValueError("audit rows are append-only")
+        with transaction.atomic(using=kwargs.get("using")):
+            audit_chain.lock_chain()
+            audit_chain.chain_event(self)
+            super().save(*args, **kwargs)
+
+
+class AuditCheckpoint(models.Model):
+    """The head of the audit chain at a moment, signed with a key kept outside the database.
+
+    Append-only like the audit trail. A checkpoint whose row is gone, or whose hash no longer
+    matches the row, shows that the trail was cut or rewritten, even by the database's owner
+    (who cannot compute the HMAC without HARBOUR_AUDIT_CHECKPOINT_KEY).
+    """
+
+    signed_at = models.DateTimeField(default=timezone.now)
+    seq = models.BigIntegerField()
+    row_hash = models.CharField(max_length=64)
+    mac = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["-seq", "-id"]
+
+    def __str__(self) -> str:
+        return f"checkpoint {self.seq}"

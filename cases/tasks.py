@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from .housekeeping import audit_integrity_check
+from .housekeeping import audit_checkpoint_sign, audit_integrity_check
 
 
 @shared_task(name="cases.audit_integrity_check")
@@ -15,4 +15,13 @@ def audit_integrity_check_task() -> dict[str, bool]:
         "ok": result.ok,
         "trigger_installed": result.trigger_installed,
         "trigger_enabled": result.trigger_enabled,
+        "truncate_trigger_enabled": result.truncate_trigger_enabled,
+        "chain_ok": result.chain_problem is None,
     }
+
+
+@shared_task(name="cases.audit_checkpoint_sign")
+def audit_checkpoint_sign_task() -> dict[str, int]:
+    """Hourly (CELERY_BEAT_SCHEDULE). A retried run signs the head again, which is harmless."""
+    checkpoint = audit_checkpoint_sign()
+    return {"checkpoint_id": checkpoint.pk, "seq": checkpoint.seq}

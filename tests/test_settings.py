@@ -19,6 +19,7 @@ REQUIRED = {
     "REDIS_URL": "redis://redis.internal:6379/0",
     "FIELD_ENCRYPTION_KEYS": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
     "BLIND_INDEX_KEY": "production-check-only-blind-index-key",
+    "HARBOUR_AUDIT_CHECKPOINT_KEY": "production-check-only-audit-checkpoint-key",
     "DJANGO_ALLOWED_HOSTS": "example.org",
 }
 

@@ -319,3 +319,11 @@ SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"] = [
     "drf_spectacular.hooks.postprocess_schema_enums",
     "config.api.schema.require_version_on_partial_updates",
 ]
+
+# Tamper-evident audit trail (issue 12 §3): the head of the hash chain is signed hourly with
+# this key, which is never stored in the database. Production has no default.
+HARBOUR_AUDIT_CHECKPOINT_KEY = env.str("HARBOUR_AUDIT_CHECKPOINT_KEY", default="")
+CELERY_BEAT_SCHEDULE["audit-checkpoint-sign"] = {
+    "task": "cases.audit_checkpoint_sign",
+    "schedule": crontab(minute=5),
+}

@@ -19,6 +19,9 @@ FIELD_ENCRYPTION_KEYS = env.list(
     "FIELD_ENCRYPTION_KEYS", default=[DEVELOPMENT_FIELD_ENCRYPTION_KEY]
 )
 BLIND_INDEX_KEY = env.str("BLIND_INDEX_KEY", default=DEVELOPMENT_BLIND_INDEX_KEY)
+HARBOUR_AUDIT_CHECKPOINT_KEY = env.str(
+    "HARBOUR_AUDIT_CHECKPOINT_KEY", default="local-development-audit-checkpoint-key"
+)
 
 if env.str("DATABASE_URL", default=""):
     DATABASES = {"default": database_from_url()}

@@ -18,6 +18,10 @@ FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS")
 BLIND_INDEX_KEY = env.str("BLIND_INDEX_KEY")
 if not FIELD_ENCRYPTION_KEYS or not BLIND_INDEX_KEY:
     raise ImproperlyConfigured("FIELD_ENCRYPTION_KEYS and BLIND_INDEX_KEY must not be empty.")
+# Signs the audit trail's checkpoints; kept outside the database, no default.
+HARBOUR_AUDIT_CHECKPOINT_KEY = env.str("HARBOUR_AUDIT_CHECKPOINT_KEY")
+if not HARBOUR_AUDIT_CHECKPOINT_KEY:
+    raise ImproperlyConfigured("HARBOUR_AUDIT_CHECKPOINT_KEY must not be empty.")
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)

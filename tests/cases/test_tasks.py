@@ -20,7 +20,15 @@ def test_audit_integrity_check_records_its_result():
     audit_integrity_check()
 
     event = AuditEvent.objects.get(action=AuditAction.AUDIT_INTEGRITY_CHECKED)
-    assert event.detail == {"ok": True, "trigger_installed": True, "trigger_enabled": True}
+    assert event.detail == {
+        "ok": True,
+        "trigger_installed": True,
+        "trigger_enabled": True,
+        "truncate_trigger_enabled": True,
+        "chain_ok": True,
+        "chain_problem": "",
+        "chain_problem_seq": None,
+    }
 
 
 def test_audit_integrity_check_reports_a_disabled_trigger():
