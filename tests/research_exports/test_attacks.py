@@ -401,3 +401,18 @@ def test_quota_holds_under_parallel_requests(settings, monkeypatch):
     assert sorted(outcomes) == ["accepted"] * 3 + ["quota"] * (PARALLEL - 3)
     assert Extract.objects.filter(requested_by_id=researcher_id).count() == 3
     assert AuditEvent.objects.filter(action=AuditAction.EXTRACT_REFUSED).count() == PARALLEL - 3
+
+
+def test_quota_refusal_on_the_request_page_is_shown_not_a_500(
+    client_for, researcher, small_mart, settings
+):
+    settings.RESEARCH_EXTRACT_QUOTA = 0
+
+    response = client_for(researcher).post(
+        reverse("research:extract_new"), {"dimensions": ["gender"], "file_format": "csv"}
+    )
+
+    assert response.status_code == 200
+    assert "0 extracts in the last 30 days" in response.content.decode()
+    assert Extract.objects.count() == 0
+    assert AuditEvent.objects.filter(action=AuditAction.EXTRACT_REFUSED).count() == 1
