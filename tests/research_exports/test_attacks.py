@@ -10,16 +10,19 @@ from __future__ import annotations
 import datetime
 import itertools
 import math
+import threading
 
 import pytest
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.urls import reverse
 from rest_framework.test import APIClient
 
+from accounts.models import User
 from cases.models import AuditAction, AuditEvent
 from config.errors import ApplicationError
-from research_exports import disclosure, mart
+from research_exports import disclosure, extracts, mart
 from research_exports.extracts import (
     YEAR_BAND_YEARS,
     aggregate,
@@ -356,3 +359,60 @@ def test_a_pending_rebuild_is_not_pruned(central_admin, django_capture_on_commit
     mart.mart_prune()
 
     assert MartSnapshot.objects.filter(pk=pending.pk).exists()
+
+
+PARALLEL = 8
+
+
+@pytest.mark.django_db(transaction=True)
+def test_quota_holds_under_parallel_requests(settings, monkeypatch):
+    """A burst of simultaneous requests cannot all pass the count before any is written."""
+    settings.RESEARCH_EXTRACT_QUOTA = 3
+    # Only the requests matter here, not building them.
+    monkeypatch.setattr(extracts, "_enqueue", lambda extract_id: None)
+    factories.MartSnapshotFactory()
+    researcher_id = factories.ResearcherFactory().pk
+    start = threading.Barrier(PARALLEL)
+    outcomes: list[str] = []
+    lock = threading.Lock()
+
+    def work():
+        try:
+            actor = User.objects.get(pk=researcher_id)
+            start.wait()
+            try:
+                extract_request(actor=actor, dimensions=["gender"], filters={}, file_format="csv")
+                outcome = "accepted"
+            except ApplicationError as exc:
+                outcome = exc.code
+        except BaseException as exc:
+            outcome = repr(exc)
+        finally:
+            connection.close()
+        with lock:
+            outcomes.append(outcome)
+
+    threads = [threading.Thread(target=work) for _ in range(PARALLEL)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(outcomes) == ["accepted"] * 3 + ["quota"] * (PARALLEL - 3)
+    assert Extract.objects.filter(requested_by_id=researcher_id).count() == 3
+    assert AuditEvent.objects.filter(action=AuditAction.EXTRACT_REFUSED).count() == PARALLEL - 3
+
+
+def test_quota_refusal_on_the_request_page_is_shown_not_a_500(
+    client_for, researcher, small_mart, settings
+):
+    settings.RESEARCH_EXTRACT_QUOTA = 0
+
+    response = client_for(researcher).post(
+        reverse("research:extract_new"), {"dimensions": ["gender"], "file_format": "csv"}
+    )
+
+    assert response.status_code == 200
+    assert "0 extracts in the last 30 days" in response.content.decode()
+    assert Extract.objects.count() == 0
+    assert AuditEvent.objects.filter(action=AuditAction.EXTRACT_REFUSED).count() == 1
