@@ -1,0 +1,74 @@
+"""Every benchmark runs at its smoke size, so a benchmark that breaks fails the suite.
+
+The scripts are found by glob: a new ``benchmarks/bench_*.py`` is covered without editing this
+file. Each runs in a subprocess, as by hand, against a database of its own named after the test
+database (``<test db>_bench_<script>``), created by the script itself and dropped afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import quote
+
+import psycopg
+import pytest
+from django.db import connection
+
+REPO = Path(__file__).resolve().parents[2]
+BENCHMARKS = sorted((REPO / "benchmarks").glob("bench_*.py"))
+# Far above the few seconds each takes, so that only a hung script trips it.
+TIMEOUT_SECONDS = 300
+
+
+def database_url(settings: dict, name: str) -> str:
+    """A libpq URL of the test run's server; a Unix-socket directory is percent-encoded."""
+    user = quote(settings.get("USER") or "", safe="")
+    password = settings.get("PASSWORD") or ""
+    credentials = f"{user}:{quote(password, safe='')}" if password else user
+    host = quote(settings.get("HOST") or "", safe="")
+    port = f":{settings['PORT']}" if settings.get("PORT") else ""
+    return f"postgres://{credentials}@{host}{port}/{name}"
+
+
+def drop_database(settings: dict, name: str) -> None:
+    with psycopg.connect(database_url(settings, "postgres"), autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def test_benchmarks_are_found():
+    names = {script.name for script in BENCHMARKS}
+    assert {"bench_case_list.py", "bench_extract.py", "bench_mart.py"} <= names
+
+
+@pytest.mark.bench
+@pytest.mark.parametrize("script", BENCHMARKS, ids=[script.stem for script in BENCHMARKS])
+def test_benchmark_smoke(script: Path, django_db_setup, tmp_path):
+    # After django_db_setup the connection's NAME is the test database's (xdist suffix too).
+    settings = dict(connection.settings_dict)
+    suffix = f"_bench_{script.stem.removeprefix('bench_')}"
+    name = settings["NAME"][: 63 - len(suffix)] + suffix
+    drop_database(settings, name)  # a leftover of an interrupted run: start from nothing
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url(settings, name),
+        "RESEARCH_EXTRACT_DIR": str(tmp_path),
+    }
+    try:
+        completed = subprocess.run(  # noqa: S603
+            [sys.executable, str(script), "--smoke"],
+            cwd=REPO,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=TIMEOUT_SECONDS,
+            check=False,
+        )
+    finally:
+        drop_database(settings, name)
+    output = (completed.stdout + completed.stderr)[-4000:]
+    status = completed.returncode
+    assert status == 0, f"{script.name} --smoke exited {status}:\n{output}"
+    assert "FAIL" not in completed.stdout, output
