@@ -43,21 +43,18 @@ def test_benchmarks_are_found():
     assert {"bench_case_list.py", "bench_extract.py", "bench_mart.py"} <= names
 
 
-@pytest.mark.bench
-@pytest.mark.parametrize("script", BENCHMARKS, ids=[script.stem for script in BENCHMARKS])
-def test_benchmark_smoke(script: Path, django_db_setup, tmp_path):
-    # After django_db_setup the connection's NAME is the test database's (xdist suffix too).
-    settings = dict(connection.settings_dict)
+def run_smoke(script: Path, *, settings: dict, work_dir: Path) -> subprocess.CompletedProcess:
+    """Run ``script --smoke`` against a fresh database of its own, dropped afterwards."""
     suffix = f"_bench_{script.stem.removeprefix('bench_')}"
     name = settings["NAME"][: 63 - len(suffix)] + suffix
     drop_database(settings, name)  # a leftover of an interrupted run: start from nothing
     env = {
         **os.environ,
         "DATABASE_URL": database_url(settings, name),
-        "RESEARCH_EXTRACT_DIR": str(tmp_path),
+        "RESEARCH_EXTRACT_DIR": str(work_dir),
     }
     try:
-        completed = subprocess.run(  # noqa: S603
+        return subprocess.run(  # noqa: S603
             [sys.executable, str(script), "--smoke"],
             cwd=REPO,
             env=env,
@@ -68,6 +65,24 @@ def test_benchmark_smoke(script: Path, django_db_setup, tmp_path):
         )
     finally:
         drop_database(settings, name)
+
+
+def test_a_failing_benchmark_fails_its_smoke_run(django_db_setup, tmp_path):
+    script = tmp_path / "bench_broken.py"
+    script.write_text(
+        "import os, sys\n"
+        "assert sys.argv[1:] == ['--smoke'] and 'bench_broken' in os.environ['DATABASE_URL']\n"
+        "sys.exit(1)\n"
+    )
+    completed = run_smoke(script, settings=dict(connection.settings_dict), work_dir=tmp_path)
+    assert completed.returncode == 1, completed.stderr
+
+
+@pytest.mark.bench
+@pytest.mark.parametrize("script", BENCHMARKS, ids=[script.stem for script in BENCHMARKS])
+def test_benchmark_smoke(script: Path, django_db_setup, tmp_path):
+    # After django_db_setup the connection's NAME is the test database's (xdist suffix too).
+    completed = run_smoke(script, settings=dict(connection.settings_dict), work_dir=tmp_path)
     output = (completed.stdout + completed.stderr)[-4000:]
     status = completed.returncode
     assert status == 0, f"{script.name} --smoke exited {status}:\n{output}"
