@@ -87,3 +87,20 @@ def test_benchmark_smoke(script: Path, django_db_setup, tmp_path):
     status = completed.returncode
     assert status == 0, f"{script.name} --smoke exited {status}:\n{output}"
     assert "FAIL" not in completed.stdout, output
+
+
+def test_the_database_url_round_trips_through_the_settings(monkeypatch):
+    from config.settings.base import database_from_url
+
+    settings = {"USER": "postgres", "PASSWORD": "p@ss", "HOST": "/run/pg sock", "PORT": "5433"}
+    monkeypatch.setenv("BENCH_URL", database_url(settings, "test_x_bench_mart"))
+    parsed = database_from_url("BENCH_URL")
+    assert (parsed["NAME"], parsed["USER"], parsed["PASSWORD"]) == (
+        "test_x_bench_mart",
+        "postgres",
+        "p@ss",
+    )
+    assert (parsed["HOST"], str(parsed["PORT"])) == ("/run/pg sock", "5433")
+    # The scripts' own connection (psycopg, to create the database) reads it the same way.
+    conninfo = psycopg.conninfo.conninfo_to_dict(database_url(settings, "postgres"))
+    assert (conninfo["host"], conninfo["password"]) == ("/run/pg sock", "p@ss")
