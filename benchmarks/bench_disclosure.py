@@ -51,7 +51,16 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--ctdc", type=Path, default=CTDC)
     parser.add_argument("--ctdc-dimensions", nargs="*", default=list(CTDC_DIMENSIONS))
-    return parser.parse_args()
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="tiny size for the test suite (20,000 generated people, no CTDC tables); "
+        "still checks every result for consistency",
+    )
+    args = parser.parse_args()
+    if args.smoke:
+        args.rows, args.ctdc_dimensions = 20_000, []
+    return args
 
 
 def make_table(dimensions: tuple[str, ...], counts: Counter) -> Table:
@@ -94,11 +103,25 @@ def ctdc_table(path: Path, dimensions: tuple[str, ...]) -> Table:
     return make_table(dimensions, counts)
 
 
-def run(label: str, table: Table) -> None:
+def run(label: str, table: Table) -> list[str]:
+    """Protect one table, print what it took; return what is inconsistent in the result."""
     start = time.perf_counter()
     result = protect(table, Policy())
     seconds = time.perf_counter() - start
     published = sum(v is not None for v in result.cells.values())
+    suppressed = len(result.cells) - published
+    problems = []
+    threshold = Policy().threshold
+    small = [key for key, n in table.cells.items() if 0 < n < threshold]
+    if any(result.cells.get(key) is not None for key in small):
+        problems.append(f"{label}: a cell under the threshold of {threshold} is published")
+    if not table.cells or set(result.cells) != set(table.cells):
+        problems.append(f"{label}: the result's cells are not the table's")
+    if suppressed != result.primary_cells + result.complementary_cells:
+        problems.append(
+            f"{label}: {suppressed} cells withheld, but {result.primary_cells} primary + "
+            f"{result.complementary_cells} complementary suppressions reported"
+        )
     print(
         f"{label}: {len(table.cells)} cells, {result.primary_cells} primary, "
         f"{result.complementary_cells} complementary, {published} published, "
@@ -106,17 +129,20 @@ def run(label: str, table: Table) -> None:
         f"{seconds:.2f} s",
         flush=True,
     )
+    return problems
 
 
 def main() -> int:
     args = parse_args()
-    run("rare", rare_table(args.rows, args.rare, args.seed))
-    if args.ctdc.exists():
-        for spec in args.ctdc_dimensions:
-            run(spec, ctdc_table(args.ctdc, tuple(spec.split(","))))
-    else:
+    problems = run("rare", rare_table(args.rows, args.rare, args.seed))
+    if args.ctdc_dimensions and not args.ctdc.exists():
         print(f"{args.ctdc} not found: CTDC tables skipped")
-    return 0
+    elif args.ctdc_dimensions:
+        for spec in args.ctdc_dimensions:
+            problems += run(spec, ctdc_table(args.ctdc, tuple(spec.split(","))))
+    for problem in problems:
+        print(f"FAIL: {problem}")
+    return 1 if problems else 0
 
 
 if __name__ == "__main__":

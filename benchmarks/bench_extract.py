@@ -25,6 +25,10 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+# The benchmark folder is not a package: its scripts import each other by path.
+from benchsupport import complete  # noqa: E402
+
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/harbour_bench_extract"
 DIMENSIONS = ("yearOfRegistration", "gender", "citizenship")
 
@@ -34,7 +38,8 @@ INSERT INTO research_exports_martrow (
     snapshot_id, year_of_registration, mission_country, gender, age_broad,
     minor_at_registration, citizenship, country_of_exploitation, route_origin,
     route_destination, traffick_months, exploitation_types, labour_industries,
-    sexual_exploitation_types, means_of_control, recruiter_relation, trafficking_status
+    sexual_exploitation_types, means_of_control, recruiter_relation, trafficking_status,
+    is_retrafficked, economic_score, social_score, psychosocial_score/*columns:mart*/
 )
 SELECT
     %(snapshot)s,
@@ -53,7 +58,13 @@ SELECT
          ELSE ARRAY['ForcedLabour','SexualExploitation'] END,
     '{}', '{}', ARRAY['meansThreats'],
     (ARRAY['Friend','Family','IntimatePartner','Other','Unknown'])[1 + floor(5 * random())::int],
-    'ActualVictimOfTrafficking'
+    'ActualVictimOfTrafficking',
+    random() < 0.05,
+    -- Scores 1-5 for the third of people with a monitoring visit done, none for the rest.
+    CASE WHEN i %% 3 = 0 THEN 1 + floor(5 * random())::int END,
+    CASE WHEN i %% 3 = 0 THEN 1 + floor(5 * random())::int END,
+    CASE WHEN i %% 3 = 0 THEN 1 + floor(5 * random())::int END
+    /*values:mart*/
 FROM generate_series(1, %(rows)s) AS i,
 LATERAL (SELECT (%(countries)s::text[])[1 + floor(power(random() + i * 0, 3) * %(n)s)::int]
          AS code) AS c,
@@ -74,8 +85,17 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--format", default="xlsx", choices=("csv", "xlsx", "json"))
     parser.add_argument("--dimensions", default=",".join(DIMENSIONS))
     parser.add_argument("--refill", action="store_true", help="fill a new snapshot anyway")
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="tiny size for the test suite (3,000 rows, one run, no ratio or memory target); "
+        "still fails unless the extract succeeds with cells and a file",
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
-    return parser.parse_args()
+    args = parser.parse_args()
+    if args.smoke:
+        args.rows, args.repeat = 3_000, 1
+    return args
 
 
 def ensure_database(url: str) -> None:
@@ -135,16 +155,13 @@ def fill_mart(rows: int, refill: bool):
         snapshot = MartSnapshot.objects.create(
             source=MartSnapshot.Source.SCHEDULE, status=MartSnapshot.Status.BUILDING
         )
+        # Columns added to the mart later get their default (or NULL) rather than a refusal.
+        sql, params = complete(
+            FILL_SQL,
+            {"snapshot": snapshot.pk, "rows": rows, "countries": COUNTRIES, "n": len(COUNTRIES)},
+        )
         with connection.cursor() as cursor:
-            cursor.execute(
-                FILL_SQL,
-                {
-                    "snapshot": snapshot.pk,
-                    "rows": rows,
-                    "countries": COUNTRIES,
-                    "n": len(COUNTRIES),
-                },
-            )
+            cursor.execute(sql, params)
         snapshot.status = MartSnapshot.Status.READY
         snapshot.is_current = True
         snapshot.row_count = rows
@@ -249,9 +266,14 @@ def main() -> None:
     print(f"bare GROUP BY: median {bare_median:.3f}s  ({', '.join(f'{s:.3f}' for s in bare)})")
     each = ", ".join(f"{run['seconds']:.3f}" for run in runs)
     print(f"extract job:   median {extract_median:.3f}s  ({each})")
-    print(f"ratio: {ratio:.2f}x (target <= 2.0)")
-    print(f"worker peak memory: {peak:.0f} MB (target < 300)")
-    ok = ratio <= 2.0 and peak < 300
+    targets = (" (no target in smoke mode)", "") if args.smoke else (" (target <= 2.0)", " (< 300)")
+    print(f"ratio: {ratio:.2f}x{targets[0]}")
+    print(f"worker peak memory: {peak:.0f} MB{targets[1]}")
+    sane = runs[0]["cells"] > 0 and all(run["file_kb"] > 0 for run in runs)
+    if not sane:
+        print("FAIL: the extract has no cells or no file")
+    # At smoke size the ratio compares milliseconds with a child's start-up: no target.
+    ok = sane and (args.smoke or (ratio <= 2.0 and peak < 300))
     print("PASS" if ok else "FAIL")
     sys.exit(0 if ok else 1)
 

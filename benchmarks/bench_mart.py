@@ -26,12 +26,24 @@ MISSIONS = (("BMNPL", "NPL"), ("BMTHA", "THA"), ("BMUKR", "UKR"), ("BMIDN", "IDN
 COUNTRIES = ["NPL", "THA", "UKR", "IDN", "IND", "MMR", "KHM", "PHL", "RUS", "MYS", "USA", "GBR"]
 BATCH = 250_000
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+# The benchmark folder is not a package: its scripts import each other by path.
+from benchsupport import complete  # noqa: E402
+
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--cases", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=2, help="timed rebuilds")
-    return parser.parse_args()
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="tiny size for the test suite (300 cases, 2 rebuilds); still checks the row counts",
+    )
+    args = parser.parse_args()
+    if args.smoke:
+        args.cases, args.runs = 300, 2
+    return args
 
 
 def ensure_database(url: str) -> None:
@@ -59,18 +71,21 @@ SELECT n, gen_random_uuid() AS person_id, gen_random_uuid() AS case_id,
 FROM generate_series(%(first)s, %(last)s) AS n;
 
 INSERT INTO cases_person (id, given_name, family_name, aliases, identity_documents, phone,
-    address, blind_index, gender, birth_year, age_at_registration, citizenships, languages)
+    address, blind_index, gender, birth_year, age_at_registration, citizenships, languages
+    /*columns:person*/)
 SELECT person_id, '', '', '', '', '', '', '',
     (%(genders)s::text[])[1 + n %% cardinality(%(genders)s::text[])],
     extract(year FROM registered_on)::int - age, age,
     ARRAY[(%(countries)s::text[])[1 + (n * 7) %% cardinality(%(countries)s::text[])]], ARRAY['en']
+    /*values:person*/
 FROM bench_batch;
 
 INSERT INTO cases_case (id, reference, status, registered_on, version, created_at, updated_at,
-    mission_id, person_id)
+    mission_id, person_id/*columns:case*/)
 SELECT case_id, 'BM-' || extract(year FROM registered_on) || '-' || lpad(n::text, 7, '0'),
     'active', registered_on, 1, now(), now(),
     (%(missions)s::bigint[])[1 + n %% cardinality(%(missions)s::bigint[])], person_id
+    /*values:case*/
 FROM bench_batch;
 
 INSERT INTO screening_screening (id, form_version, status, version, created_at, updated_at,
@@ -85,7 +100,7 @@ INSERT INTO screening_screening (id, form_version, status, version, created_at, 
     exploitation_months, exploitation_types, labour_industries, sexual_exploitation_types,
     means_of_control, exit_mode, identified_by, trafficking_status, decision_organisation,
     reasoning_act, reasoning_means, reasoning_purpose, referral_made, narrative, case_id,
-    created_by_id)
+    created_by_id/*columns:screening*/)
 SELECT screening_id, '2026.1', 'approved', 2, now(), now(), now(), '', 'NPL', '', '', '', '',
     '', true, n %% 10 <> 0, (%(genders)s::text[])[1 + n %% cardinality(%(genders)s::text[])],
     CASE WHEN n %% 3 = 0 THEN NULL ELSE extract(year FROM registered_on)::int - age END,
@@ -103,7 +118,7 @@ SELECT screening_id, '2026.1', 'approved', 2, now(), now(), now(), '', 'NPL', ''
     ARRAY[(%(means)s::text[])[1 + (n * 19) %% cardinality(%(means)s::text[])],
           (%(means)s::text[])[1 + (n * 23) %% cardinality(%(means)s::text[])]],
     '', '', (%(statuses)s::text[])[1 + n %% cardinality(%(statuses)s::text[])],
-    '', '', '', '', '', '', case_id, %(user)s
+    '', '', '', '', '', '', case_id, %(user)s/*values:screening*/
 FROM bench_batch;
 
 INSERT INTO screening_screening (id, form_version, status, version, created_at, updated_at,
@@ -117,19 +132,20 @@ INSERT INTO screening_screening (id, form_version, status, version, created_at, 
     transport_means, exploitation_countries, exploitation_types, labour_industries,
     sexual_exploitation_types, means_of_control, exit_mode, identified_by, trafficking_status,
     decision_organisation, reasoning_act, reasoning_means, reasoning_purpose, referral_made,
-    narrative, case_id, created_by_id)
+    narrative, case_id, created_by_id/*columns:older_screening*/)
 SELECT gen_random_uuid(), '2026.1', 'approved', 2, now(), now(), now() - interval '1 year', '',
     'NPL', '', '', '', '', '', true, true, 'Masculine', '{}', '', '', '{}', '', '{}', '{}',
     '{}', '', '', '{}', '{}', '', '', '', '', '', '', '{}', '{}', '{}', '{}', '{}', '{}', '',
-    '', '', '', '', '', '', '', '', case_id, %(user)s
+    '', '', '', '', '', '', '', '', case_id, %(user)s/*values:older_screening*/
 FROM bench_batch WHERE n %% 20 = 0;
 
-INSERT INTO screening_traffickingevent (position, event_type, country, locality, screening_id)
+INSERT INTO screening_traffickingevent (position, event_type, country, locality, screening_id
+    /*columns:route*/)
 SELECT step.position, step.event_type,
     (%(countries)s::text[])[
         1 + (n * (5 + step.position)) %% cardinality(%(countries)s::text[])
     ],
-    '', screening_id
+    '', screening_id/*values:route*/
 FROM bench_batch
 CROSS JOIN (VALUES (0, 'Recruitment'), (1, 'Transit'), (2, 'Exploitation')) AS
     step(position, event_type)
@@ -178,8 +194,9 @@ def seed(*, cases: int) -> float:
     }
     for first in range(existing + 1, cases + 1, BATCH):
         last = min(first + BATCH - 1, cases)
+        sql, batch_params = complete(SEED_SQL, {**params, "first": first, "last": last})
         with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(SEED_SQL, {**params, "first": first, "last": last})
+            cursor.execute(sql, batch_params)
         print(f"  seeded cases {first:,} to {last:,}", flush=True)
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE")
@@ -214,6 +231,7 @@ def main() -> int:
         f"cases: {Case.objects.count():,}; approved screenings: {screenings:,}; "
         f"seeding this run: {seed_seconds:.1f} s\n"
     )
+    problems = []
     for run in range(1, args.runs + 1):
         started = time.perf_counter()
         snapshot = mart_rebuild(source=MartSnapshot.Source.SCHEDULE)
@@ -222,8 +240,15 @@ def main() -> int:
             f"rebuild {run}: {seconds:.1f} s end to end "
             f"(build {snapshot.build_seconds:.1f} s, then prune); rows: {snapshot.row_count:,}"
         )
+        stored = MartRow.objects.filter(snapshot=snapshot).count()
+        if snapshot.row_count == 0 or stored != snapshot.row_count:
+            problems.append(
+                f"rebuild {run}: snapshot says {snapshot.row_count} rows, {stored} stored"
+            )
     print(f"snapshots kept: {MartSnapshot.objects.count()}; mart rows: {MartRow.objects.count():,}")
-    return 0
+    for problem in problems:
+        print(f"FAIL: {problem}")
+    return 1 if problems else 0
 
 
 if __name__ == "__main__":
