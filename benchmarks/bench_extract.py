@@ -122,7 +122,6 @@ def setup_django() -> None:
 
     # The test settings pin their own directory; the benchmark keeps its files apart.
     settings.RESEARCH_EXTRACT_DIR = Path(os.environ["RESEARCH_EXTRACT_DIR"])
-    settings.RESEARCH_MIN_POPULATION = 100
 
 
 def child(extract_id: str) -> None:
@@ -213,7 +212,6 @@ def extract_run(snapshot, dimensions: list[str], file_format: str) -> dict:
             "threshold": settings.RESEARCH_THRESHOLD_K,
             "rounding_base": settings.RESEARCH_ROUNDING_BASE,
             "suppressed_countries": ["ERI"],
-            "min_population": 100,
         },
     )
     output = subprocess.run(
