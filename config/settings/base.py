@@ -305,3 +305,7 @@ HARBOUR_MONITORING_GRACE_DAYS = env.int("HARBOUR_MONITORING_GRACE_DAYS", default
 
 # API tokens stop working this many hours after they are issued (a working day by default).
 HARBOUR_API_TOKEN_LIFETIME_HOURS = env.int("HARBOUR_API_TOKEN_LIFETIME_HOURS", default=10)
+
+# Differentially private extracts: ε each researcher may spend per calendar year (central
+# administrators can set another value per researcher).
+HARBOUR_DP_EPSILON_PER_YEAR = env.float("HARBOUR_DP_EPSILON_PER_YEAR", default=4.0)
