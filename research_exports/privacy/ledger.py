@@ -119,8 +119,7 @@ def budget_spend(*, researcher: User, epsilon: Decimal, extract_id: Any) -> Priv
             str(
                 BUDGET_EXCEEDED_MESSAGE
                 % {"needed": epsilon.normalize(), "remaining": remaining.normalize(), "year": year}
-            ),
-            errors={"epsilon": [f"{remaining.normalize()}"]},
+            )
         )
     budget.spent = budget.spent + epsilon
     budget.save(update_fields=["spent", "updated_at"])
