@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import apis
+from .privacy import apis as privacy_apis
 
 app_name = "research_api"
 
@@ -21,4 +22,12 @@ urlpatterns = [
         name="extract_download",
     ),
     path("research/mart/", apis.MartApi.as_view(), name="mart"),
+    # The privacy budget of differentially private extracts.
+    path("research/privacy/budget/", privacy_apis.OwnBudgetApi.as_view(), name="privacy_budget"),
+    path("research/privacy/ledger/", privacy_apis.LedgerListApi.as_view(), name="privacy_ledger"),
+    path(
+        "research/privacy/budgets/",
+        privacy_apis.BudgetCollectionApi.as_view(),
+        name="privacy_budgets",
+    ),
 ]

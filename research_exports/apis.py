@@ -37,7 +37,7 @@ from .extracts import (
 )
 from .forms import FILTER_FIELDS, YEAR_MAX, YEAR_MIN
 from .mart import mart_rebuild_request
-from .models import Extract, MartSnapshot
+from .models import Extract, ExtractMode, MartSnapshot
 from .throttles import ResearchRateThrottle
 from .variables import MAX_DIMENSIONS, VARIABLES
 from .views import REBUILD_JOINED_MESSAGE, REBUILD_REQUESTED_MESSAGE
@@ -96,6 +96,10 @@ class ExtractSummaryOutputSerializer(serializers.ModelSerializer):
             "dimensions",
             "filters",
             "format",
+            "mode",
+            "epsilon",
+            "mechanism",
+            "delta",
             "created_at",
             "finished_at",
             "expires_at",
@@ -147,6 +151,13 @@ class ExtractRequestInputSerializer(StrictInputSerializer):
     country_of_exploitation = _codes()
     exploitation_type = serializers.CharField(max_length=64, required=False, allow_blank=True)
     file_format = serializers.ChoiceField(choices=Extract.Format.choices)
+    # Differential privacy: the service validates ε, δ and the mechanism and spends the ε.
+    mode = serializers.ChoiceField(
+        choices=ExtractMode.choices, required=False, default=ExtractMode.SUPPRESSED
+    )
+    epsilon = serializers.CharField(max_length=20, required=False, allow_blank=True)
+    mechanism = serializers.CharField(max_length=12, required=False, allow_blank=True)
+    delta = serializers.CharField(max_length=20, required=False, allow_blank=True)
 
     def filters(self) -> dict:
         data = self.validated_data
@@ -189,6 +200,10 @@ class ExtractCollectionApi(generics.ListAPIView):
             dimensions=serializer.validated_data["dimensions"],
             filters=serializer.filters(),
             file_format=serializer.validated_data["file_format"],
+            mode=serializer.validated_data["mode"],
+            epsilon=serializer.validated_data.get("epsilon"),
+            mechanism=serializer.validated_data.get("mechanism", ""),
+            delta=serializer.validated_data.get("delta") or 0,
         )
         return Response(
             ExtractSummaryOutputSerializer(extract).data, status=status.HTTP_201_CREATED

@@ -37,7 +37,9 @@ from config.errors import ApplicationError
 
 from . import disclosure, writers
 from .mart import mart_current
-from .models import Extract, MartRow
+from .models import Extract, ExtractMode, MartRow
+from .privacy import build as dp_build
+from .privacy import ledger as privacy_ledger
 from .variables import MAX_DIMENSIONS, MISSING, VARIABLES
 
 logger = logging.getLogger(__name__)
@@ -68,6 +70,7 @@ COUNTRY_SUPPRESSED_MESSAGE = _(
 EXPLOITATION_UNKNOWN_MESSAGE = _("Unknown type of exploitation.")
 FILTER_UNKNOWN_MESSAGE = _("Unknown filter.")
 FORMAT_UNKNOWN_MESSAGE = _("Choose CSV, XLSX or JSON.")
+MODE_UNKNOWN_MESSAGE = _("Choose suppressed counts or differentially private counts.")
 RETRY_NOT_FAILED_MESSAGE = _("Only a failed extract can be retried.")
 NOT_READY_MESSAGE = _("This extract is not ready for download.")
 EXPIRED_MESSAGE = _("This extract has expired. Request it again to get a fresh file.")
@@ -260,7 +263,15 @@ class _QuotaReached(Exception):
 
 
 def extract_request(
-    *, actor: User, dimensions: list[str], filters: dict[str, Any], file_format: str
+    *,
+    actor: User,
+    dimensions: list[str],
+    filters: dict[str, Any],
+    file_format: str,
+    mode: str = ExtractMode.SUPPRESSED,
+    epsilon: Any = None,
+    mechanism: str = "",
+    delta: Any = 0,
 ) -> Extract:
     """Validate a researcher's request, record it and queue the job that builds it.
 
@@ -268,10 +279,20 @@ def extract_request(
     ``RESEARCH_EXTRACT_QUOTA_DAYS`` days. A request over the quota writes nothing but an
     ``EXTRACT_REFUSED`` audit row (written once the request's transaction is gone, so it
     stays), and its message tells the quota, never a count of people.
+
+    A differentially private request spends its ε in this transaction (refused, and nothing
+    recorded, when the researcher's budget for the year has less left).
     """
     try:
         return _extract_request(
-            actor=actor, dimensions=dimensions, filters=filters, file_format=file_format
+            actor=actor,
+            dimensions=dimensions,
+            filters=filters,
+            file_format=file_format,
+            mode=mode,
+            epsilon=epsilon,
+            mechanism=mechanism,
+            delta=delta,
         )
     except _QuotaReached:
         audit_record(actor=actor, action=AuditAction.EXTRACT_REFUSED, detail={"reason": "quota"})
@@ -297,7 +318,15 @@ def _check_quota(actor: User) -> None:
 
 @transaction.atomic
 def _extract_request(
-    *, actor: User, dimensions: list[str], filters: dict[str, Any], file_format: str
+    *,
+    actor: User,
+    dimensions: list[str],
+    filters: dict[str, Any],
+    file_format: str,
+    mode: str,
+    epsilon: Any,
+    mechanism: str,
+    delta: Any,
 ) -> Extract:
     _check_researcher(actor)
     errors: dict[str, list[str]] = {}
@@ -305,6 +334,11 @@ def _extract_request(
     cleaned_filters = _clean_filters(filters, errors)
     if file_format not in Extract.Format.values:
         errors["file_format"] = [str(FORMAT_UNKNOWN_MESSAGE)]
+    dp_fields: dict[str, Any] = {}
+    if mode == ExtractMode.DP:
+        dp_fields = _clean_dp(dimensions, cleaned_filters, epsilon, mechanism, delta, errors)
+    elif mode != ExtractMode.SUPPRESSED:
+        errors["mode"] = [str(MODE_UNKNOWN_MESSAGE)]
     if errors:
         raise ValidationError(errors)
     _check_quota(actor)
@@ -318,9 +352,15 @@ def _extract_request(
         filters=cleaned_filters,
         format=file_format,
         policy=_policy(),
+        mode=mode,
+        **dp_fields,
     )
     extract.full_clean()
     extract.save()
+    if mode == ExtractMode.DP:
+        privacy_ledger.budget_spend(
+            researcher=actor, epsilon=dp_fields["epsilon"], extract_id=extract.pk
+        )
     audit_record(
         actor=actor,
         action=AuditAction.EXTRACT_REQUESTED,
@@ -330,10 +370,36 @@ def _extract_request(
             "filters": cleaned_filters,
             "format": file_format,
             "snapshot": snapshot.pk,
+            "mode": mode,
+            **({"epsilon": str(dp_fields["epsilon"])} if dp_fields else {}),
         },
     )
     _enqueue(extract.pk)
     return extract
+
+
+def _clean_dp(
+    dimensions: list[str],
+    filters: dict[str, Any],
+    epsilon: Any,
+    mechanism: Any,
+    delta: Any,
+    errors: dict[str, list[str]],
+) -> dict[str, Any]:
+    try:
+        cleaned_epsilon = privacy_ledger.clean_epsilon(epsilon)
+    except ApplicationError as exc:
+        errors["epsilon"] = exc.errors["epsilon"]
+        cleaned_epsilon = None
+    mechanism, delta = dp_build.clean_dp_request(
+        dimensions=dimensions, filters=filters, mechanism=mechanism, delta=delta, errors=errors
+    )
+    if not errors and cleaned_epsilon is not None:
+        # Rejects a combination the ledger accepts but the mechanism cannot calibrate.
+        dp_build.noise_for(
+            dimensions=dimensions, epsilon=cleaned_epsilon, mechanism=mechanism, delta=delta
+        )
+    return {"epsilon": cleaned_epsilon, "mechanism": mechanism, "delta": delta}
 
 
 @transaction.atomic
@@ -609,6 +675,33 @@ def _report_json(extract: Extract, result: disclosure.Result) -> dict[str, Any]:
 # ---------------------------------------------------------------------------- the job
 
 
+def _build_dp(
+    extract: Extract, extract_id: uuid.UUID, attempt: int
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Noisy counts of the extract's snapshot. Its ε was spent when it was requested."""
+    result, stated = dp_build.build(
+        dimensions=list(extract.dimensions),
+        snapshot_id=extract.snapshot_id,
+        filters=extract.filters,
+        policy=extract.policy,
+        epsilon=extract.epsilon,
+        mechanism=extract.mechanism,
+        delta=extract.delta,
+    )
+    _progress(extract_id, attempt, PROGRESS_PROTECTED)
+    report = {
+        "extract": str(extract.pk),
+        "snapshot": extract.snapshot_id,
+        "snapshot_created_at": extract.snapshot.created_at.isoformat(),
+        "generated_at": timezone.now().isoformat(),
+        "dimensions": list(extract.dimensions),
+        "filters": extract.filters,
+        "suppressed_countries": extract.policy.get("suppressed_countries", []),
+        **stated,
+    }
+    return result, report
+
+
 def _lease_until() -> datetime.datetime:
     return timezone.now() + datetime.timedelta(seconds=settings.RESEARCH_EXTRACT_LEASE_SECONDS)
 
@@ -760,6 +853,12 @@ def extract_build(*, extract_id: Any) -> None:
     temporary: Path | None = None
     try:
         extract = Extract.objects.select_related("snapshot").get(pk=parsed)
+        if extract.mode == ExtractMode.DP:
+            result, report = _build_dp(extract, parsed, attempt)
+            temporary = _write_package(extract, result, report)
+            if not _finish(parsed, attempt, temporary, result, report):
+                temporary.unlink(missing_ok=True)
+            return
         table = aggregate(
             dimensions=list(extract.dimensions),
             snapshot_id=extract.snapshot_id,

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from cases.vocabularies import ExploitationType, country_choices
 from config.errors import ApplicationError
 
-from .models import Extract
+from .models import Extract, ExtractMode
 from .variables import MAX_DIMENSIONS, VARIABLES
 
 FILTER_FIELDS = (
@@ -72,6 +72,31 @@ class ExtractRequestForm(forms.Form):
         choices=Extract.Format.choices,
         initial=Extract.Format.CSV,
         widget=forms.RadioSelect,
+    )
+
+    # Differential privacy: parsed here, validated (and the ε spent) by the service.
+    mode = forms.ChoiceField(
+        label=_("Protection"),
+        choices=ExtractMode.choices,
+        initial=ExtractMode.SUPPRESSED,
+        widget=forms.RadioSelect,
+        required=False,
+    )
+    epsilon = forms.CharField(
+        label=_("Privacy budget to spend (ε)"),
+        required=False,
+        max_length=20,
+        help_text=_(
+            "Only for differentially private counts. ε measures how much the table can reveal "
+            "about any one person: smaller ε means more noise and more privacy. It is taken "
+            "from your yearly budget when you request the extract."
+        ),
+    )
+    mechanism = forms.ChoiceField(
+        label=_("Noise"),
+        choices=[("laplace", _("Discrete Laplace (pure ε)"))],
+        initial="laplace",
+        required=False,
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -90,6 +90,11 @@ class MartRow(models.Model):
         return f"Mart row {self.pk}"
 
 
+class ExtractMode(models.TextChoices):
+    SUPPRESSED = "suppressed", _("Suppressed counts")
+    DP = "dp", _("Differentially private counts")
+
+
 class Extract(models.Model):
     """A researcher's request for an aggregate table, and the job that builds it.
 
@@ -118,6 +123,13 @@ class Extract(models.Model):
     filters = models.JSONField(default=dict, blank=True)
     format = models.CharField(max_length=4, choices=Format.choices)
     policy = models.JSONField(default=dict, blank=True)
+    # Differential privacy (issue 11 §3): noisy counts instead of suppression.
+    mode = models.CharField(
+        max_length=12, choices=ExtractMode.choices, default=ExtractMode.SUPPRESSED
+    )
+    epsilon = models.DecimalField(max_digits=8, decimal_places=4, null=True, blank=True)
+    delta = models.FloatField(default=0)
+    mechanism = models.CharField(max_length=12, blank=True)
 
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     progress = models.PositiveSmallIntegerField(default=0)
@@ -150,3 +162,17 @@ class Extract(models.Model):
 
     def __str__(self) -> str:
         return f"Extract {self.pk}"
+
+
+# The privacy budget models live with the rest of the DP code; importing them here registers
+# them in this app.
+from .privacy.models import PrivacyBudget, PrivacyLedgerEntry  # noqa: E402
+
+__all__ = [
+    "Extract",
+    "ExtractMode",
+    "MartRow",
+    "MartSnapshot",
+    "PrivacyBudget",
+    "PrivacyLedgerEntry",
+]

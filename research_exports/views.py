@@ -33,6 +33,7 @@ from .extracts import (
 from .forms import ExtractRequestForm
 from .mart import mart_rebuild_request
 from .models import Extract, MartSnapshot
+from .privacy import ledger as privacy_ledger
 from .variables import MAX_DIMENSIONS, VARIABLES
 
 EXTRACTS_PER_PAGE = 20
@@ -82,13 +83,20 @@ def extract_new(request: HttpRequest) -> HttpResponse:
                 dimensions=form.cleaned_data["dimensions"],
                 filters=form.filters(),
                 file_format=form.cleaned_data["file_format"],
+                mode=form.cleaned_data["mode"] or "suppressed",
+                epsilon=form.cleaned_data["epsilon"] or None,
+                mechanism=form.cleaned_data["mechanism"] or "laplace",
             )
         except (ValidationError, ApplicationError) as exc:
             form.add_service_error(exc)
         else:
             messages.success(request, REQUESTED_MESSAGE)
             return redirect("research:extract_detail", extract_id=extract.pk)
-    return render(request, "research/extract_form.html", {"form": form})
+    context = {
+        "form": form,
+        "budget_remaining": privacy_ledger.budget_remaining(researcher=request.user),
+    }
+    return render(request, "research/extract_form.html", context)
 
 
 @researcher_required

@@ -188,6 +188,19 @@ def data_dictionary(result: dict[str, Any]) -> list[dict[str, str]]:
             "ctdc_name": "",
         },
     ]
+    if result.get("mode") == "dp":
+        entries.append(
+            {
+                "column": "margin_of_error",
+                "code": "",
+                "label": _("95% margin of error (differentially private counts only)"),
+                "description": _(
+                    "With differentially private counts, the true count is within this many "
+                    "people of the published one with 95% probability."
+                ),
+                "ctdc_name": "",
+            }
+        )
     return entries
 
 
@@ -198,19 +211,29 @@ def table_lines(result: dict[str, Any]) -> Iterator[list[Any]]:
     """The header, then one line per published figure, spreadsheet-safe."""
     dimensions = result["dimensions"]
     n = len(dimensions)
-    yield ["row_type", *dimensions, "count", "suppressed"]
+    # Differentially private tables carry a 95 % margin of error for every figure.
+    noisy = result.get("mode") == "dp"
+    yield ["row_type", *dimensions, "count", "suppressed", *(["margin_of_error"] if noisy else [])]
 
-    def line(row_type: str, values: list[str], count: int | None) -> list[Any]:
+    def line(row_type: str, values: list[str], count: int | None, margin=None) -> list[Any]:
         shown = [MISSING_MARKER if v == MISSING else neutralise(v) for v in values]
-        return [row_type, *shown, count, 1 if count is None else 0]
+        return [row_type, *shown, count, 1 if count is None else 0, *([margin] if noisy else [])]
 
     for row in result["rows"]:
-        yield line("cell", row["values"], row["count"])
+        yield line("cell", row["values"], row["count"], row.get("margin"))
     for row in result.get("row_totals", []):
-        yield line("row_total", [*row["values"], ALL_MARKER], row["count"])
+        yield line("row_total", [*row["values"], ALL_MARKER], row["count"], row.get("margin"))
     for row in result.get("column_totals", []):
-        yield line("column_total", [ALL_MARKER] * (n - 1) + row["values"], row["count"])
-    yield line("grand_total", [ALL_MARKER] * n, result["grand_total"])
+        yield line(
+            "column_total",
+            [ALL_MARKER] * (n - 1) + row["values"],
+            row["count"],
+            row.get("margin"),
+        )
+    if not noisy or result["grand_total"] is not None:
+        yield line(
+            "grand_total", [ALL_MARKER] * n, result["grand_total"], result.get("grand_margin")
+        )
 
 
 def _csv_bytes(lines) -> bytes:

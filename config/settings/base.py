@@ -201,6 +201,9 @@ SPECTACULAR_SETTINGS = {
         "LabourIndustryEnum": "cases.vocabularies.LabourIndustry",
         "ExtractStatusEnum": "research_exports.models.Extract.Status",
         "ExtractFormatEnum": "research_exports.models.Extract.Format",
+        "ExtractModeEnum": "research_exports.models.ExtractMode",
+        "PrivacyLedgerEntryKindEnum": "research_exports.models.PrivacyLedgerEntry.Kind",
+        "KindEnum": "assistance.models.TraffickingDetailKind",
         "MartSnapshotStatusEnum": "research_exports.models.MartSnapshot.Status",
         "AssistanceServiceStatusEnum": "assistance.models.AssistanceService.Status",
         "MovementStatusEnum": "assistance.models.Movement.Status",
@@ -327,3 +330,7 @@ CELERY_BEAT_SCHEDULE["audit-checkpoint-sign"] = {
     "task": "cases.audit_checkpoint_sign",
     "schedule": crontab(minute=5),
 }
+
+# Differentially private extracts: ε each researcher may spend per calendar year (central
+# administrators can set another value per researcher).
+HARBOUR_DP_EPSILON_PER_YEAR = env.float("HARBOUR_DP_EPSILON_PER_YEAR", default=4.0)

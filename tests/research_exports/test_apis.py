@@ -313,4 +313,7 @@ def test_schema_describes_the_research_operations(tmp_path):
         "/api/v1/research/extracts/{extract_id}/retry/": {"post"},
         "/api/v1/research/extracts/{extract_id}/download/": {"get"},
         "/api/v1/research/mart/": {"get", "post"},
+        "/api/v1/research/privacy/budget/": {"get"},
+        "/api/v1/research/privacy/ledger/": {"get"},
+        "/api/v1/research/privacy/budgets/": {"get", "post"},
     }
