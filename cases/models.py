@@ -514,7 +514,7 @@ class AuditEventQuerySet(models.QuerySet):
     def bulk_create(self, objs, *args, **kwargs):
         """Chain each row in order, under one lock, then insert them together."""
         objs = list(objs)
-        with transaction.atomic(using=self.db):
+        with transaction.atomic(using=self.db, savepoint=False):
             audit_chain.lock_chain()
             seq, prev = audit_chain.chain_head()
             for obj in objs:
@@ -579,7 +579,9 @@ class AuditEvent(models.Model):
         """Insert only (the database refuses UPDATE): every new row joins the hash chain."""
         if not self._state.adding:
             raise ValueError("audit rows are append-only")
-        with transaction.atomic(using=kwargs.get("using")):
+        # No savepoint of its own (two round trips saved): a failed insert fails the caller's
+        # transaction, as it did before; outside one, this is the transaction that holds the lock.
+        with transaction.atomic(using=kwargs.get("using"), savepoint=False):
             audit_chain.lock_chain()
             audit_chain.chain_event(self)
             super().save(*args, **kwargs)

@@ -789,8 +789,9 @@ def test_services_timeline_empty_state(cw, active_case_a):
     assert "No service has been recorded." in response.content.decode()
 
 
-# Session, user, memberships, case, audit row, count, page, and the session save (in a savepoint).
-SERVICES_PAGE_QUERIES = 10
+# Session, user, memberships, case, audit row (with the chain's lock and head), count, page,
+# and the session save (in a savepoint).
+SERVICES_PAGE_QUERIES = 12
 
 
 @pytest.mark.parametrize("n", [1, 20])

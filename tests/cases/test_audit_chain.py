@@ -23,6 +23,8 @@ from tests import factories
 pytestmark = pytest.mark.django_db
 
 APPEND_ONLY = "cases_auditevent_append_only"
+# Any character but U+0000, which PostgreSQL's jsonb cannot store (audit details are codes).
+TEXT = st.characters(exclude_characters="\x00")
 NO_TRUNCATE = "cases_auditevent_no_truncate"
 
 
@@ -185,8 +187,8 @@ def test_an_audit_row_cannot_be_saved_twice():
 @settings(max_examples=25, deadline=None)
 @given(
     detail=st.dictionaries(
-        st.text(max_size=8),
-        st.one_of(st.integers(), st.text(max_size=8), st.booleans(), st.none()),
+        st.text(TEXT, max_size=8),
+        st.one_of(st.integers(), st.text(TEXT, max_size=8), st.booleans(), st.none()),
         max_size=4,
     ),
     ip=st.one_of(st.none(), st.ip_addresses().map(str)),
@@ -354,3 +356,41 @@ def test_nightly_check_reports_a_disabled_truncate_trigger():
     result = audit_integrity_check()
 
     assert (result.ok, result.truncate_trigger_enabled) == (False, False)
+
+
+def test_nightly_check_without_the_checkpoint_key_reports_it_and_still_records(settings):
+    _events(2)
+    audit_checkpoint_sign()
+    settings.HARBOUR_AUDIT_CHECKPOINT_KEY = ""
+
+    result = audit_integrity_check()
+
+    assert (result.ok, result.chain_problem.kind) == (False, "checkpoint")
+    recorded = AuditEvent.objects.get(action=AuditAction.AUDIT_INTEGRITY_CHECKED)
+    assert recorded.detail["chain_ok"] is False
+
+
+def test_verify_audit_without_the_checkpoint_key_fails_with_a_clear_message(settings):
+    _events(1)
+    audit_checkpoint_sign()
+    settings.HARBOUR_AUDIT_CHECKPOINT_KEY = ""
+
+    with pytest.raises(CommandError, match="HARBOUR_AUDIT_CHECKPOINT_KEY is not configured"):
+        call_command("verify_audit")
+
+
+def test_a_checkpoint_signed_after_the_listing_is_no_false_alarm(monkeypatch):
+    # A checkpoint signed while the walk runs must not look like a cut trail.
+    _events(3)
+    audit_checkpoint_sign()
+    real_walk = audit_chain.walk_chain
+
+    def walk_then_sign(**kwargs):
+        report = real_walk(**kwargs)
+        _events(2)
+        audit_checkpoint_sign()
+        return report
+
+    monkeypatch.setattr(audit_chain, "walk_chain", walk_then_sign)
+
+    assert audit_verify().ok
