@@ -1,5 +1,6 @@
 """Sign-in events come from django.contrib.auth, which we do not own: record them here."""
 
+from axes.signals import user_locked_out
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 
@@ -22,3 +23,9 @@ def _on_logout(sender, request, user, **kwargs) -> None:
 def _on_login_failed(sender, credentials, request=None, **kwargs) -> None:
     # The attempted username is personal data and may not even be an account: keep none of it.
     audit_record(actor=None, action=AuditAction.SIGN_IN_FAILED)
+
+
+@receiver(user_locked_out)
+def _on_locked_out(sender, request=None, username=None, ip_address=None, **kwargs) -> None:
+    # One row per refused attempt; neither the attempted username nor anything else personal.
+    audit_record(actor=None, action=AuditAction.SIGN_IN_LOCKED_OUT)
