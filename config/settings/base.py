@@ -138,6 +138,10 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "accounts.views.lockout_response"
 AXES_VERBOSE = False
 AXES_ENABLE_ACCESS_FAILURE_LOG = False
+# Successful sign-ins are in the audit trail; axes need not keep usernames and user agents too.
+AXES_DISABLE_ACCESS_LOG = True
+# Days axes' rows are kept before the daily purge (accounts.sign_in_data_purge) deletes them.
+HARBOUR_SIGN_IN_DATA_RETENTION_DAYS = env.int("HARBOUR_SIGN_IN_DATA_RETENTION_DAYS", default=30)
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("fr", "Français"), ("es", "Español")]
@@ -259,6 +263,10 @@ CELERY_BEAT_SCHEDULE = {
     "research-extract-expire": {
         "task": "research_exports.extract_expire",
         "schedule": crontab(hour=4, minute=0),
+    },
+    "accounts-sign-in-data-purge": {
+        "task": "accounts.sign_in_data_purge",
+        "schedule": crontab(hour=2, minute=45),
     },
     "reintegration-monitoring-mark-overdue": {
         "task": "reintegration.monitoring_mark_overdue",
