@@ -10,11 +10,13 @@ import datetime
 import re
 
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+from django.conf import settings
 from django.contrib.auth import password_validation
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from knox.models import AuthToken
 
 from cases.audit import audit_record
 from cases.models import AuditAction
@@ -283,6 +285,30 @@ def sign_in_data_purge(*, retention_days: int, now: datetime.datetime | None = N
     cutoff = (now or timezone.now()) - datetime.timedelta(days=retention_days)
     removed = 0
     for model in (AccessAttempt, AccessFailureLog, AccessLog):
-        count, _ = model.objects.filter(attempt_time__lt=cutoff).delete()
+        count, _deleted = model.objects.filter(attempt_time__lt=cutoff).delete()
         removed += count
     return removed
+
+
+@transaction.atomic
+def api_token_create(*, user: User) -> tuple[AuthToken, str]:
+    """A new API token for ``user``: the row (digest only) and the token, to show once.
+
+    The user's expired tokens go at the same time. The audit row carries no part of the token.
+    """
+    AuthToken.objects.filter(user=user, expiry__lte=timezone.now()).delete()
+    lifetime = datetime.timedelta(hours=settings.HARBOUR_API_TOKEN_LIFETIME_HOURS)
+    token, secret = AuthToken.objects.create(user=user, expiry=lifetime)
+    audit_record(actor=user, action=AuditAction.API_TOKEN_CREATED)
+    return token, secret
+
+
+@transaction.atomic
+def api_tokens_revoke_all(*, user: User, actor: User | None = None) -> int:
+    """Delete every API token of ``user`` (sign-out); returns how many there were."""
+    count, _deleted = AuthToken.objects.filter(user=user).delete()
+    if count:
+        audit_record(
+            actor=actor or user, action=AuditAction.API_TOKEN_REVOKED, detail={"count": count}
+        )
+    return count

@@ -7,6 +7,8 @@ from django.dispatch import receiver
 from cases.audit import audit_record
 from cases.models import AuditAction
 
+from .services import api_tokens_revoke_all
+
 
 @receiver(user_logged_in)
 def _on_login(sender, request, user, **kwargs) -> None:
@@ -17,6 +19,8 @@ def _on_login(sender, request, user, **kwargs) -> None:
 def _on_logout(sender, request, user, **kwargs) -> None:
     if user is not None:
         audit_record(actor=user, action=AuditAction.SIGN_OUT)
+        # Signing out ends every way in that this user opened, API tokens included.
+        api_tokens_revoke_all(user=user)
 
 
 @receiver(user_login_failed)

@@ -72,3 +72,16 @@ def test_docs_start_up_script_is_served_separately(signed_in):
     assert response.status_code == 200
     assert response["Content-Type"].startswith("application/javascript")
     assert "SwaggerUIBundle" in response.content.decode()
+
+
+def test_schema_describes_the_token_header(signed_in):
+    schema = yaml.safe_load(signed_in.get(SCHEMA_URL).content)
+
+    scheme = schema["components"]["securitySchemes"]["tokenAuth"]
+    assert scheme == {
+        "type": "apiKey",
+        "in": "header",
+        "name": "Authorization",
+        "description": 'Token-based authentication with required prefix "Token"',
+    }
+    assert {"tokenAuth": []} in schema["paths"]["/api/v1/cases/"]["get"]["security"]
