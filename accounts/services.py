@@ -312,3 +312,10 @@ def api_tokens_revoke_all(*, user: User, actor: User | None = None) -> int:
             actor=actor or user, action=AuditAction.API_TOKEN_REVOKED, detail={"count": count}
         )
     return count
+
+
+@transaction.atomic
+def api_token_revoke(*, token: AuthToken, actor: User) -> None:
+    """Delete one API token (an API client signing out with it)."""
+    AuthToken.objects.filter(digest=token.digest).delete()
+    audit_record(actor=actor, action=AuditAction.API_TOKEN_REVOKED, detail={"count": 1})

@@ -17,6 +17,7 @@ pytestmark = pytest.mark.django_db
 
 TOKEN_URL = reverse("api_token_obtain")
 LIST_URL = reverse("cases_api:case_collection")
+REVOKE_URL = reverse("api_token_revoke")
 
 
 def obtain(user) -> dict:
@@ -196,3 +197,58 @@ def test_a_token_cut_from_a_real_one_is_refused(caseworker_a):
 
     assert listing(key[:15]).status_code == 403
     assert listing(key[:-1]).status_code == 403
+
+
+def _revoke(token_key: str):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token_key}")
+    return client.post(REVOKE_URL)
+
+
+def test_an_api_client_revokes_the_token_it_presents(caseworker_a):
+    first = obtain(caseworker_a)["token"]
+    second = obtain(caseworker_a)["token"]
+
+    response = _revoke(first)
+
+    assert response.status_code == 204
+    assert listing(first).status_code == 403
+    assert listing(second).status_code == 200
+    event = AuditEvent.objects.get(action=AuditAction.API_TOKEN_REVOKED)
+    assert event.actor_id == caseworker_a.pk
+    assert first not in str(event.detail)
+
+
+def test_revoking_twice_is_refused_the_second_time(caseworker_a):
+    key = obtain(caseworker_a)["token"]
+    _revoke(key)
+
+    response = _revoke(key)
+
+    # 401 with a WWW-Authenticate challenge: only token authentication is offered here.
+    assert response.status_code == 401
+    assert AuditEvent.objects.filter(action=AuditAction.API_TOKEN_REVOKED).count() == 1
+
+
+def test_a_session_cannot_revoke_tokens(client, caseworker_a):
+    key = obtain(caseworker_a)["token"]
+    client.force_login(caseworker_a)
+
+    response = client.post(REVOKE_URL)
+
+    assert response.status_code == 401
+    assert listing(key).status_code == 200
+
+
+@pytest.mark.parametrize("header", ["", "Token", "Token nonsense", "Bearer abc"])
+def test_revoking_without_a_valid_token_is_refused_and_changes_nothing(caseworker_a, header):
+    key = obtain(caseworker_a)["token"]
+    client = APIClient()
+    if header:
+        client.credentials(HTTP_AUTHORIZATION=header)
+
+    response = client.post(REVOKE_URL, {"junk": "x" * 100}, format="json")
+
+    assert response.status_code == 401
+    assert listing(key).status_code == 200
+    assert not AuditEvent.objects.filter(action=AuditAction.API_TOKEN_REVOKED).exists()

@@ -7,13 +7,16 @@ from django.contrib.auth.signals import user_logged_in
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers
+from rest_framework import serializers, status
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.forms import SIGN_IN_FAILED_MESSAGE
-from accounts.services import api_token_create
+from accounts.services import api_token_create, api_token_revoke
 from config.errors import ApplicationError
+
+from .authentication import ExpiringTokenAuthentication
 
 LOCKED_OUT_MESSAGE = gettext_noop(
     "Signing in to this account is paused after too many unsuccessful attempts. Try again later."
@@ -82,3 +85,24 @@ class AuthTokenObtainApi(APIView):
         # again. This answer is the only place the token itself ever appears.
         token, secret = api_token_create(user=user)
         return Response(self.OutputSerializer({"token": secret, "expires_at": token.expiry}).data)
+
+
+class AuthTokenRevokeApi(APIView):
+    """Sign an API client out: the token presented in ``Authorization`` stops working.
+
+    Only a token can revoke itself (no session): a page cannot be made to post here.
+    """
+
+    authentication_classes = [ExpiringTokenAuthentication]
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        operation_id="auth_token_revoke",
+        tags=["auth"],
+        summary="Revoke the API token presented",
+        request=None,
+        responses={204: None},
+    )
+    def post(self, request):
+        api_token_revoke(token=request.auth, actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)

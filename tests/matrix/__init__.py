@@ -5,6 +5,12 @@ Each part declares ``ROWS`` (URL name -> (outcome per role, kwargs it needs)), `
 its URLs need for the matrix's case of mission A and returns their URL kwargs.
 """
 
-from tests.matrix import assistance_pages, closure, reintegration, trafficking_details
+from tests.matrix import (
+    assistance_pages,
+    closure,
+    reintegration,
+    sign_in_security,
+    trafficking_details,
+)
 
-PARTS = (assistance_pages, trafficking_details, reintegration, closure)
+PARTS = (assistance_pages, trafficking_details, reintegration, closure, sign_in_security)
