@@ -6,12 +6,17 @@ person's name or any other value a person typed.
 
 from __future__ import annotations
 
+import datetime
 import re
 
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+from django.conf import settings
 from django.contrib.auth import password_validation
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from knox.models import AuthToken
 
 from cases.audit import audit_record
 from cases.models import AuditAction
@@ -19,6 +24,7 @@ from cases.vocabularies import country_codes
 
 from .models import Membership, Mission, User
 
+SIGN_IN_RETENTION_INVALID_MESSAGE = _("Sign-in data must be kept for at least one day.")
 EMAIL_TAKEN_MESSAGE = _("Another account already uses this email address.")
 RESEARCHER_NOT_ADMIN_MESSAGE = _("A researcher cannot also be a central administrator.")
 RESEARCHER_NO_MEMBERSHIP_MESSAGE = _("A researcher cannot be a member of a mission.")
@@ -264,3 +270,52 @@ def mission_update(
         detail={"fields": changed},
     )
     return mission
+
+
+@transaction.atomic
+def sign_in_data_purge(*, retention_days: int, now: datetime.datetime | None = None) -> int:
+    """Delete django-axes' rows older than ``retention_days``; returns how many went.
+
+    Axes keeps attempted usernames, client addresses and user agents only to decide lockouts,
+    which needs the last ``AXES_COOLOFF_TIME``. The durable record of sign-ins is the audit
+    trail (ids and codes only), so nothing here is kept beyond the retention period.
+    """
+    if retention_days < 1:
+        raise ValidationError(SIGN_IN_RETENTION_INVALID_MESSAGE, code="invalid")
+    cutoff = (now or timezone.now()) - datetime.timedelta(days=retention_days)
+    removed = 0
+    for model in (AccessAttempt, AccessFailureLog, AccessLog):
+        count, _deleted = model.objects.filter(attempt_time__lt=cutoff).delete()
+        removed += count
+    return removed
+
+
+@transaction.atomic
+def api_token_create(*, user: User) -> tuple[AuthToken, str]:
+    """A new API token for ``user``: the row (digest only) and the token, to show once.
+
+    The user's expired tokens go at the same time. The audit row carries no part of the token.
+    """
+    AuthToken.objects.filter(user=user, expiry__lte=timezone.now()).delete()
+    lifetime = datetime.timedelta(hours=settings.HARBOUR_API_TOKEN_LIFETIME_HOURS)
+    token, secret = AuthToken.objects.create(user=user, expiry=lifetime)
+    audit_record(actor=user, action=AuditAction.API_TOKEN_CREATED)
+    return token, secret
+
+
+@transaction.atomic
+def api_tokens_revoke_all(*, user: User, actor: User | None = None) -> int:
+    """Delete every API token of ``user`` (sign-out); returns how many there were."""
+    count, _deleted = AuthToken.objects.filter(user=user).delete()
+    if count:
+        audit_record(
+            actor=actor or user, action=AuditAction.API_TOKEN_REVOKED, detail={"count": count}
+        )
+    return count
+
+
+@transaction.atomic
+def api_token_revoke(*, token: AuthToken, actor: User) -> None:
+    """Delete one API token (an API client signing out with it)."""
+    AuthToken.objects.filter(digest=token.digest).delete()
+    audit_record(actor=actor, action=AuditAction.API_TOKEN_REVOKED, detail={"count": 1})

@@ -1,10 +1,13 @@
 """Sign-in events come from django.contrib.auth, which we do not own: record them here."""
 
+from axes.signals import user_locked_out
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 
 from cases.audit import audit_record
 from cases.models import AuditAction
+
+from .services import api_tokens_revoke_all
 
 
 @receiver(user_logged_in)
@@ -16,9 +19,17 @@ def _on_login(sender, request, user, **kwargs) -> None:
 def _on_logout(sender, request, user, **kwargs) -> None:
     if user is not None:
         audit_record(actor=user, action=AuditAction.SIGN_OUT)
+        # Signing out ends every way in that this user opened, API tokens included.
+        api_tokens_revoke_all(user=user)
 
 
 @receiver(user_login_failed)
 def _on_login_failed(sender, credentials, request=None, **kwargs) -> None:
     # The attempted username is personal data and may not even be an account: keep none of it.
     audit_record(actor=None, action=AuditAction.SIGN_IN_FAILED)
+
+
+@receiver(user_locked_out)
+def _on_locked_out(sender, request=None, username=None, ip_address=None, **kwargs) -> None:
+    # One row per refused attempt; neither the attempted username nor anything else personal.
+    audit_record(actor=None, action=AuditAction.SIGN_IN_LOCKED_OUT)

@@ -191,3 +191,16 @@ def test_version_hook_resolves_polymorphic_bodies_and_leaves_other_methods():
     assert "required" not in schemas["NoV"]
     assert out["paths"]["/a/"]["patch"]["requestBody"]["required"] is True
     assert "required" not in out["paths"]["/b/"]["patch"]["requestBody"]
+
+
+def test_schema_describes_the_token_header(signed_in):
+    schema = yaml.safe_load(signed_in.get(SCHEMA_URL).content)
+
+    scheme = schema["components"]["securitySchemes"]["tokenAuth"]
+    assert scheme == {
+        "type": "apiKey",
+        "in": "header",
+        "name": "Authorization",
+        "description": 'Token-based authentication with required prefix "Token"',
+    }
+    assert {"tokenAuth": []} in schema["paths"]["/api/v1/cases/"]["get"]["security"]

@@ -2,38 +2,25 @@
 
 from __future__ import annotations
 
-import datetime
-
-from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.signals import user_logged_in
-from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers
-from rest_framework.authtoken.models import Token
+from rest_framework import serializers, status
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.forms import SIGN_IN_FAILED_MESSAGE
+from accounts.services import api_token_create, api_token_revoke
 from config.errors import ApplicationError
 
-from .authentication import token_expired
+from .authentication import ExpiringTokenAuthentication
 
 LOCKED_OUT_MESSAGE = gettext_noop(
     "Signing in to this account is paused after too many unsuccessful attempts. Try again later."
 )
-
-
-@transaction.atomic
-def token_issue(*, user) -> Token:
-    """The user's live token, or a new one when there is none or it has expired."""
-    token = Token.objects.select_for_update().filter(user=user).first()
-    if token is not None and token_expired(token):
-        token.delete()
-        token = None
-    return token or Token.objects.create(user=user)
 
 
 class SignInLockedOutError(ApplicationError):
@@ -43,6 +30,9 @@ class SignInLockedOutError(ApplicationError):
 
 class AuthTokenObtainApi(APIView):
     """Exchange an email address and password for an API token (``Authorization: Token …``).
+
+    The token is shown once, stored hashed (django-rest-knox), expires after
+    ``HARBOUR_API_TOKEN_LIFETIME_HOURS`` and is revoked when the user signs out.
 
     Every refusal reads the same whether or not the account exists. Failures count towards
     the account lockout exactly as on the sign-in page.
@@ -91,8 +81,28 @@ class AuthTokenObtainApi(APIView):
             raise ApplicationError(str(SIGN_IN_FAILED_MESSAGE), code="invalid_credentials")
         # Records the sign-in (audit trail, last_login) and resets the failure count.
         user_logged_in.send(sender=user.__class__, request=http_request, user=user)
-        token = token_issue(user=user)
-        expires_at = token.created + datetime.timedelta(
-            hours=settings.HARBOUR_API_TOKEN_LIFETIME_HOURS
-        )
-        return Response(self.OutputSerializer({"token": token.key, "expires_at": expires_at}).data)
+        # A new token each time: only its digest is stored, so an earlier one cannot be shown
+        # again. This answer is the only place the token itself ever appears.
+        token, secret = api_token_create(user=user)
+        return Response(self.OutputSerializer({"token": secret, "expires_at": token.expiry}).data)
+
+
+class AuthTokenRevokeApi(APIView):
+    """Sign an API client out: the token presented in ``Authorization`` stops working.
+
+    Only a token can revoke itself (no session): a page cannot be made to post here.
+    """
+
+    authentication_classes = [ExpiringTokenAuthentication]
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        operation_id="auth_token_revoke",
+        tags=["auth"],
+        summary="Revoke the API token presented",
+        request=None,
+        responses={204: None},
+    )
+    def post(self, request):
+        api_token_revoke(token=request.auth, actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -3,7 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.permissions import IsAuthenticated
 
-from .auth import AuthTokenObtainApi
+from .auth import AuthTokenObtainApi, AuthTokenRevokeApi
 
 
 class SchemaApi(SpectacularAPIView):
@@ -21,6 +21,7 @@ class SchemaDocsView(SpectacularSwaggerSplitView):
 
 urlpatterns = [
     path("v1/auth/token/", AuthTokenObtainApi.as_view(), name="api_token_obtain"),
+    path("v1/auth/token/revoke/", AuthTokenRevokeApi.as_view(), name="api_token_revoke"),
     path("v1/", include("cases.api_urls")),
     path("v1/", include("screening.api_urls")),
     path("v1/", include("assistance.api_urls")),

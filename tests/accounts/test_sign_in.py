@@ -8,10 +8,12 @@ from django.contrib.sessions.models import Session
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from rest_framework.test import APIClient
 
 from accounts.forms import SIGN_IN_FAILED_MESSAGE
 from accounts.views import LOCKOUT_STATUS
 from cases.models import AuditAction, AuditEvent
+from config.api.auth import LOCKED_OUT_MESSAGE
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -25,10 +27,10 @@ def _sign_in(client, email, password, ip="10.0.0.1", **data):
     return client.post(LOGIN_URL, {"username": email, "password": password, **data}, REMOTE_ADDR=ip)
 
 
-def _fail(client, email, times, ip_prefix="10.0.1."):
+def _fail(client, email, times, ip="10.0.0.1"):
     response = None
-    for attempt in range(times):
-        response = _sign_in(client, email, WRONG_PASSWORD, ip=f"{ip_prefix}{attempt + 1}")
+    for _attempt in range(times):
+        response = _sign_in(client, email, WRONG_PASSWORD, ip=ip)
     return response
 
 
@@ -122,13 +124,120 @@ def test_failed_sign_in_is_audited_without_the_attempted_email(client):
     assert UNKNOWN_EMAIL not in str(event.detail)
 
 
-def test_five_failures_from_different_addresses_lock_the_account(client, account):
-    _fail(client, account.email, settings.AXES_FAILURE_LIMIT)
+def test_five_failures_from_one_address_lock_the_account_there(client, account):
+    _fail(client, account.email, settings.AXES_FAILURE_LIMIT, ip="10.0.1.1")
 
-    response = _sign_in(client, account.email, factories.DEFAULT_PASSWORD, ip="10.9.9.9")
+    response = _sign_in(client, account.email, factories.DEFAULT_PASSWORD, ip="10.0.1.1")
 
     assert response.status_code == LOCKOUT_STATUS
     assert "_auth_user_id" not in client.session
+
+
+def test_a_stranger_cannot_lock_the_owner_out_from_elsewhere(account):
+    _fail(Client(), account.email, settings.AXES_FAILURE_LIMIT + 3, ip="203.0.113.9")
+    owner = Client()
+
+    response = _sign_in(owner, account.email, factories.DEFAULT_PASSWORD, ip="10.0.0.7")
+
+    assert response.status_code == 302
+    assert int(owner.session["_auth_user_id"]) == account.pk
+
+
+def test_failures_from_different_addresses_are_counted_apart(client, account):
+    for attempt in range(settings.AXES_FAILURE_LIMIT):
+        _sign_in(client, account.email, WRONG_PASSWORD, ip=f"10.0.3.{attempt + 1}")
+
+    response = _sign_in(client, account.email, factories.DEFAULT_PASSWORD, ip="10.0.3.1")
+
+    assert response.status_code == 302
+
+
+def _spread_failures(client, count, ip, known=()):
+    # Guessing spread over many usernames, a few of them real accounts.
+    response = None
+    for attempt in range(count):
+        email = known[attempt % len(known)] if known and attempt % 3 == 0 else None
+        email = email or f"guess{attempt}@harbour.test"
+        response = _sign_in(client, email, WRONG_PASSWORD, ip=ip)
+    return response
+
+
+def test_one_client_failing_across_accounts_is_stopped(account, settings):
+    settings.HARBOUR_SIGN_IN_CLIENT_FAILURE_LIMIT = 8
+    attacker = Client()
+    _spread_failures(attacker, 8, ip="198.51.100.4")
+
+    response = _sign_in(attacker, account.email, factories.DEFAULT_PASSWORD, ip="198.51.100.4")
+
+    assert response.status_code == LOCKOUT_STATUS
+    assert "_auth_user_id" not in attacker.session
+
+
+def test_the_failure_that_spends_the_client_budget_shows_the_lockout_page(settings):
+    settings.HARBOUR_SIGN_IN_CLIENT_FAILURE_LIMIT = 6
+
+    before = _spread_failures(Client(), 5, ip="198.51.100.5")
+    spent = _sign_in(Client(), "guess-last@harbour.test", WRONG_PASSWORD, ip="198.51.100.5")
+
+    assert before.status_code == 200
+    assert spent.status_code == LOCKOUT_STATUS
+
+
+def test_client_budget_stays_below_the_limit_without_locking(account, settings):
+    settings.HARBOUR_SIGN_IN_CLIENT_FAILURE_LIMIT = 8
+    client = Client()
+    _spread_failures(client, 7, ip="198.51.100.6", known=(account.email,))
+
+    response = _sign_in(client, account.email, factories.DEFAULT_PASSWORD, ip="198.51.100.6")
+
+    assert response.status_code == 302
+
+
+def test_a_client_over_budget_does_not_stop_other_clients(account, settings):
+    settings.HARBOUR_SIGN_IN_CLIENT_FAILURE_LIMIT = 8
+    _spread_failures(Client(), 12, ip="198.51.100.7", known=(account.email,))
+    owner = Client()
+
+    response = _sign_in(owner, account.email, factories.DEFAULT_PASSWORD, ip="10.0.0.8")
+
+    assert response.status_code == 302
+
+
+def test_client_budget_lockout_reads_the_same_for_known_and_unknown_accounts(account, settings):
+    settings.HARBOUR_SIGN_IN_CLIENT_FAILURE_LIMIT = 6
+    _spread_failures(Client(), 6, ip="198.51.100.8")
+
+    known = _sign_in(Client(), account.email, factories.DEFAULT_PASSWORD, ip="198.51.100.8")
+    unknown = _sign_in(Client(), UNKNOWN_EMAIL, WRONG_PASSWORD, ip="198.51.100.8")
+
+    assert known.status_code == unknown.status_code == LOCKOUT_STATUS
+    assert known.content == unknown.content
+    assert account.email not in known.content.decode()
+
+
+def test_client_budget_ends_after_the_cool_off(account, settings):
+    settings.HARBOUR_SIGN_IN_CLIENT_FAILURE_LIMIT = 6
+    _spread_failures(Client(), 6, ip="198.51.100.9")
+    AccessAttempt.objects.update(attempt_time=timezone.now() - datetime.timedelta(minutes=16))
+
+    response = _sign_in(Client(), account.email, factories.DEFAULT_PASSWORD, ip="198.51.100.9")
+
+    assert response.status_code == 302
+
+
+def test_default_client_budget_is_above_one_account_limit():
+    assert settings.HARBOUR_SIGN_IN_CLIENT_FAILURE_LIMIT == 20
+    assert settings.HARBOUR_SIGN_IN_CLIENT_FAILURE_LIMIT > 3 * settings.AXES_FAILURE_LIMIT
+    assert settings.AXES_LOCKOUT_PARAMETERS == [["username", "ip_address"]]
+
+
+def test_lockout_is_audited_without_the_attempted_email(client, account):
+    _fail(client, account.email, settings.AXES_FAILURE_LIMIT)
+
+    events = AuditEvent.objects.filter(action=AuditAction.SIGN_IN_LOCKED_OUT)
+    assert events.count() == 1
+    assert events.get().actor_id is None
+    assert account.email not in str(events.get().detail)
 
 
 def test_fifth_failure_already_shows_the_lockout_page(client, account):
@@ -148,7 +257,7 @@ def test_four_failures_do_not_lock(client, account):
 def test_failures_count_whatever_the_case_of_the_email(client, account):
     for attempt in range(settings.AXES_FAILURE_LIMIT):
         email = account.email.upper() if attempt % 2 else account.email
-        _sign_in(client, email, WRONG_PASSWORD, ip=f"10.0.2.{attempt}")
+        _sign_in(client, email, WRONG_PASSWORD)
 
     response = _sign_in(client, account.email, factories.DEFAULT_PASSWORD)
 
@@ -280,3 +389,18 @@ def test_signed_in_user_visiting_login_goes_to_the_dashboard(client, account):
 
     assert response.status_code == 302
     assert response.url == reverse("dashboard")
+
+
+def test_client_budget_also_stops_the_api_token_endpoint(account, settings):
+    settings.HARBOUR_SIGN_IN_CLIENT_FAILURE_LIMIT = 6
+    _spread_failures(Client(), 6, ip="198.51.100.10")
+
+    response = APIClient().post(
+        reverse("api_token_obtain"),
+        {"email": account.email, "password": factories.DEFAULT_PASSWORD},
+        format="json",
+        REMOTE_ADDR="198.51.100.10",
+    )
+
+    assert response.status_code == 429
+    assert response.json()["message"] == LOCKED_OUT_MESSAGE

@@ -4,7 +4,7 @@ import re
 import pytest
 from django.urls import reverse
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from cases.apis import UNKNOWN_MISSION_MESSAGE
@@ -417,7 +417,7 @@ def test_token_refused_for_a_wrong_password_without_saying_why(caseworker_a):
     assert wrong.status_code == nobody.status_code == 400
     assert wrong.json() == nobody.json()
     assert wrong.json()["code"] == "invalid_credentials"
-    assert not Token.objects.exists()
+    assert not AuthToken.objects.exists()
 
 
 def test_token_obtain_goes_through_the_account_lockout(caseworker_a, settings):
@@ -433,7 +433,7 @@ def test_token_obtain_goes_through_the_account_lockout(caseworker_a, settings):
 
     assert response.status_code == 429
     assert response.json() == {"message": LOCKED_OUT_MESSAGE, "code": "locked_out", "errors": {}}
-    assert not Token.objects.exists()
+    assert not AuthToken.objects.exists()
 
 
 def test_invalid_token_is_refused(case_a):

@@ -10,7 +10,15 @@ from tests.matrix import (
     closure,
     privacy,
     reintegration,
+    sign_in_security,
     trafficking_details,
 )
 
-PARTS = (assistance_pages, trafficking_details, reintegration, closure, privacy)
+PARTS = (
+    assistance_pages,
+    trafficking_details,
+    reintegration,
+    closure,
+    privacy,
+    sign_in_security,
+)

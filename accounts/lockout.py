@@ -1,0 +1,92 @@
+"""Fair sign-in lockout, built on django-axes.
+
+Axes counts failures per (account, client address) pair: five wrong passwords from one client
+pause that account *from that client* only, so a stranger cannot keep a caseworker out from
+the office by guessing at her address from elsewhere. On top of that, each client address has
+a budget of failures across all accounts (``HARBOUR_SIGN_IN_CLIENT_FAILURE_LIMIT`` within
+``AXES_COOLOFF_TIME``), so guessing spread over many accounts from one client is stopped too.
+
+Both refusals show the same lockout page (or API error), whether or not the account exists.
+Failures of the second-factor step arrive through the same ``user_login_failed`` signal and
+count the same way.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Any
+
+from axes.attempts import get_cool_off_threshold
+from axes.handlers.database import AxesDatabaseHandler
+from axes.helpers import get_client_username
+from axes.models import AccessAttempt
+from axes.signals import user_locked_out
+from django.conf import settings
+from django.db.models import Sum
+from django.http import HttpRequest
+
+
+def client_ip_address(request: HttpRequest) -> str | None:
+    """The client address the lockout counts by (``AXES_CLIENT_IP_CALLABLE``).
+
+    Behind ``HARBOUR_TRUSTED_PROXY_COUNT`` reverse proxies, REMOTE_ADDR is the nearest proxy
+    for every client, and counting by it would put everyone in one budget. Each trusted proxy
+    appends the address it was reached from to X-Forwarded-For, so the client is the entry that
+    many places from the right; anything left of it was written by the client and is ignored.
+    """
+    remote = request.META.get("REMOTE_ADDR") or None
+    proxies = settings.HARBOUR_TRUSTED_PROXY_COUNT
+    if proxies <= 0:
+        return remote
+    forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+    forwarded = [part for part in forwarded if part]
+    if len(forwarded) < proxies:
+        return remote
+    candidate = forwarded[-proxies]
+    try:
+        return str(ipaddress.ip_address(candidate))
+    except ValueError:
+        return remote
+
+
+def client_failure_count(*, ip_address: str | None, request: HttpRequest | None = None) -> int:
+    """Failures from one client address within the cool-off window, across every username."""
+    if not ip_address:
+        return 0
+    attempts = AccessAttempt.objects.filter(ip_address=ip_address)
+    if settings.AXES_COOLOFF_TIME is not None:
+        attempts = attempts.filter(attempt_time__gte=get_cool_off_threshold(request))
+    return attempts.aggregate(total=Sum("failures_since_start"))["total"] or 0
+
+
+def client_over_budget(*, request: HttpRequest) -> bool:
+    ip_address = getattr(request, "axes_ip_address", None)
+    limit = settings.HARBOUR_SIGN_IN_CLIENT_FAILURE_LIMIT
+    return client_failure_count(ip_address=ip_address, request=request) >= limit
+
+
+class HarbourAxesHandler(AxesDatabaseHandler):
+    """Axes' database handler plus a per-client failure budget across accounts."""
+
+    def is_locked(self, request: HttpRequest, credentials: dict | None = None) -> bool:
+        if super().is_locked(request, credentials):
+            return True
+        return bool(settings.AXES_LOCK_OUT_AT_FAILURE) and client_over_budget(request=request)
+
+    def user_login_failed(
+        self, sender: Any, credentials: dict, request: HttpRequest | None = None, **kwargs: Any
+    ) -> None:
+        super().user_login_failed(sender, credentials, request=request, **kwargs)
+        if request is None or getattr(request, "axes_locked_out", False):
+            return
+        if settings.AXES_LOCK_OUT_AT_FAILURE and client_over_budget(request=request):
+            # The failure that spends the client's budget already answers with the lockout
+            # page, as the fifth failure for one account does.
+            request.axes_locked_out = True
+            request.axes_credentials = credentials
+            user_locked_out.send(
+                "axes",
+                request=request,
+                username=get_client_username(request, credentials),
+                ip_address=request.axes_ip_address,
+            )

@@ -1,0 +1,14 @@
+"""Celery tasks of the accounts app. Each wraps the service of the same name."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.conf import settings
+
+from .services import sign_in_data_purge
+
+
+@shared_task(name="accounts.sign_in_data_purge")
+def sign_in_data_purge_task() -> int:
+    """Daily (CELERY_BEAT_SCHEDULE). Deleting what is already gone is a no-op: reruns are safe."""
+    return sign_in_data_purge(retention_days=settings.HARBOUR_SIGN_IN_DATA_RETENTION_DAYS)
