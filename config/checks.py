@@ -100,6 +100,7 @@ def check_no_committed_keys(
         "SECRET_KEY": [getattr(settings, "SECRET_KEY", "")],
         "FIELD_ENCRYPTION_KEYS": list(getattr(settings, "FIELD_ENCRYPTION_KEYS", []) or []),
         "BLIND_INDEX_KEY": [getattr(settings, "BLIND_INDEX_KEY", "")],
+        "HARBOUR_AUDIT_CHECKPOINT_KEY": [getattr(settings, "HARBOUR_AUDIT_CHECKPOINT_KEY", "")],
     }
     errors = []
     for name, values in used.items():

@@ -153,12 +153,19 @@ def test_committed_keys_check_names_each_setting_but_no_key(settings):
         committed_keys.DEVELOPMENT_FIELD_ENCRYPTION_KEY,
     ]
     settings.BLIND_INDEX_KEY = committed_keys.DEVELOPMENT_BLIND_INDEX_KEY
+    settings.HARBOUR_AUDIT_CHECKPOINT_KEY = committed_keys.DEVELOPMENT_AUDIT_CHECKPOINT_KEY
 
     messages = deploy_checks.check_no_committed_keys()
 
-    assert _ids(messages) == ["harbour.E004"] * 3
+    assert _ids(messages) == ["harbour.E004"] * 4
     text = " ".join(message.msg + message.hint for message in messages)
-    assert all(name in text for name in ("SECRET_KEY", "FIELD_ENCRYPTION_KEYS", "BLIND_INDEX_KEY"))
+    names = (
+        "SECRET_KEY",
+        "FIELD_ENCRYPTION_KEYS",
+        "BLIND_INDEX_KEY",
+        "HARBOUR_AUDIT_CHECKPOINT_KEY",
+    )
+    assert all(name in text for name in names)
     assert not any(key in text for key in committed_keys.COMMITTED_KEYS)
 
 
@@ -166,6 +173,7 @@ def test_committed_keys_check_passes_fresh_keys(settings):
     settings.SECRET_KEY = REQUIRED["DJANGO_SECRET_KEY"]
     settings.FIELD_ENCRYPTION_KEYS = [Fernet.generate_key().decode()]
     settings.BLIND_INDEX_KEY = REQUIRED["BLIND_INDEX_KEY"]
+    settings.HARBOUR_AUDIT_CHECKPOINT_KEY = REQUIRED["HARBOUR_AUDIT_CHECKPOINT_KEY"]
 
     assert deploy_checks.check_no_committed_keys() == []
 

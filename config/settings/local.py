@@ -5,6 +5,7 @@ from config.embedded import embedded_database, embedded_redis_url
 from .base import *  # noqa: F403
 from .base import VAR_DIR, database_from_url, env
 from .committed_keys import (
+    DEVELOPMENT_AUDIT_CHECKPOINT_KEY,
     DEVELOPMENT_BLIND_INDEX_KEY,
     DEVELOPMENT_FIELD_ENCRYPTION_KEY,
     DEVELOPMENT_SECRET_KEY,
@@ -20,7 +21,7 @@ FIELD_ENCRYPTION_KEYS = env.list(
 )
 BLIND_INDEX_KEY = env.str("BLIND_INDEX_KEY", default=DEVELOPMENT_BLIND_INDEX_KEY)
 HARBOUR_AUDIT_CHECKPOINT_KEY = env.str(
-    "HARBOUR_AUDIT_CHECKPOINT_KEY", default="local-development-audit-checkpoint-key"
+    "HARBOUR_AUDIT_CHECKPOINT_KEY", default=DEVELOPMENT_AUDIT_CHECKPOINT_KEY
 )
 
 if env.str("DATABASE_URL", default=""):

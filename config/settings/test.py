@@ -4,7 +4,12 @@ from config.embedded import embedded_database, embedded_redis_url
 
 from .base import *  # noqa: F403
 from .base import VAR_DIR, database_from_url, env
-from .committed_keys import TEST_BLIND_INDEX_KEY, TEST_FIELD_ENCRYPTION_KEY, TEST_SECRET_KEY
+from .committed_keys import (
+    TEST_AUDIT_CHECKPOINT_KEY,
+    TEST_BLIND_INDEX_KEY,
+    TEST_FIELD_ENCRYPTION_KEY,
+    TEST_SECRET_KEY,
+)
 
 DEBUG = False
 SECRET_KEY = TEST_SECRET_KEY
@@ -40,4 +45,4 @@ RESEARCH_EXTRACT_DIR = VAR_DIR / "test-extracts"
 # Audit trail (issue 12 §3): the test-only backend lets the suite's flushes TRUNCATE the
 # append-only audit tables (config/testing_db/base.py); the triggers stay on for every test.
 DATABASES["default"]["ENGINE"] = "config.testing_db"
-HARBOUR_AUDIT_CHECKPOINT_KEY = "test-only-audit-checkpoint-key-not-secret"
+HARBOUR_AUDIT_CHECKPOINT_KEY = TEST_AUDIT_CHECKPOINT_KEY
