@@ -14,7 +14,6 @@ import datetime
 import hashlib
 import logging
 import os
-import re
 import tempfile
 import time
 import uuid
@@ -37,9 +36,10 @@ from config.errors import ApplicationError
 
 from . import disclosure, writers
 from .mart import mart_current
-from .models import Extract, ExtractMode, MartRow
+from .models import Extract, ExtractMode
 from .privacy import build as dp_build
 from .privacy import ledger as privacy_ledger
+from .source import ALPHA3, mart_source, mart_where
 from .variables import MAX_DIMENSIONS, MISSING, VARIABLES
 
 logger = logging.getLogger(__name__)
@@ -95,22 +95,12 @@ YEAR_MAX = 2100
 YEAR_BAND_YEARS = 5
 # Bounds the memory of a job whatever the mart size: the cells are all Python ever holds.
 MAX_CELLS = 20_000
-# Variables whose values are countries: suppressed countries are merged before grouping.
-COUNTRY_COLUMNS = (
-    "mission_country",
-    "citizenship",
-    "country_of_exploitation",
-    "route_origin",
-    "route_destination",
-)
-OTHER_COUNTRY = "OTHER"
 FILTER_KEYS = ("year_from", "year_to", "citizenship", "country_of_exploitation")
 # Progress reported at each step of a build.
 PROGRESS_CLAIMED = 10
 PROGRESS_AGGREGATED = 50
 PROGRESS_PROTECTED = 80
 PROGRESS_DONE = 100
-ALPHA3 = re.compile(r"^[A-Z]{3}$")
 
 
 class ExtractAttemptFailed(Exception):
@@ -502,47 +492,6 @@ def extract_file_for_download(*, user, extract_id: Any) -> tuple[Path, str]:
 # ---------------------------------------------------------------------------- aggregation
 
 
-def _mart_source(policy: dict[str, Any]) -> str:
-    """The mart's columns, with suppressed countries merged into Other before any grouping."""
-    table = MartRow._meta.db_table
-    countries = policy.get("suppressed_countries") or []
-    if not countries:
-        return table
-    # Validated as alpha-3 when the request was stored (_policy), so safe as literals.
-    listed = ", ".join(f"'{c}'" for c in countries if ALPHA3.match(c))
-    merged = ", ".join(
-        f"CASE WHEN {col} IN ({listed}) THEN '{OTHER_COUNTRY}' ELSE {col} END AS {col}"
-        for col in COUNTRY_COLUMNS
-    )
-    kept = ", ".join(
-        f.column
-        for f in MartRow._meta.concrete_fields
-        if f.column not in COUNTRY_COLUMNS and f.column != "id"
-    )
-    return f"(SELECT id, {kept}, {merged} FROM {table})"  # noqa: S608 - our names only
-
-
-def _where(*, snapshot_id: int, filters: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-    clauses = ["m.snapshot_id = %(snapshot)s"]
-    params: dict[str, Any] = {"snapshot": snapshot_id}
-    if filters.get("year_from") is not None:
-        clauses.append("m.year_of_registration >= %(year_from)s")
-        params["year_from"] = filters["year_from"]
-    if filters.get("year_to") is not None:
-        clauses.append("m.year_of_registration <= %(year_to)s")
-        params["year_to"] = filters["year_to"]
-    if filters.get("citizenship"):
-        clauses.append("m.citizenship = ANY(%(citizenship)s)")
-        params["citizenship"] = list(filters["citizenship"])
-    if filters.get("country_of_exploitation"):
-        clauses.append("m.country_of_exploitation = ANY(%(country_of_exploitation)s)")
-        params["country_of_exploitation"] = list(filters["country_of_exploitation"])
-    if filters.get("exploitation_type"):
-        clauses.append("m.exploitation_types @> ARRAY[%(exploitation_type)s]::varchar[]")
-        params["exploitation_type"] = filters["exploitation_type"]
-    return " AND ".join(clauses), params
-
-
 def aggregate_sql(
     *, dimensions: list[str], snapshot_id: int, filters: dict[str, Any], policy: dict[str, Any]
 ) -> tuple[str, dict[str, Any]]:
@@ -561,7 +510,7 @@ def aggregate_sql(
             selected.append(f"COALESCE(u{i}.v, '{MISSING}') AS d{i}")
         else:
             selected.append(f"COALESCE({variable.column}, '{MISSING}') AS d{i}")
-    where, params = _where(snapshot_id=snapshot_id, filters=filters)
+    where, params = mart_where(snapshot_id=snapshot_id, filters=filters)
     names = [f"d{i}" for i in range(len(variables))]
     sets = [f"({', '.join(names)})"]
     if len(names) > 1:
@@ -569,7 +518,7 @@ def aggregate_sql(
     sets.append("()")
     base = (
         f"SELECT m.id, {', '.join(selected)} "  # noqa: S608 - our names only
-        f"FROM {_mart_source(policy)} m {' '.join(joins)} WHERE {where}"
+        f"FROM {mart_source(policy)} m {' '.join(joins)} WHERE {where}"
     )
     columns = ", ".join(names)
     grouping = f"GROUP BY GROUPING SETS ({', '.join(sets)}) LIMIT %(limit)s"

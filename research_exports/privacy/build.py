@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cases.vocabularies import ExploitationType, country_codes
 
+from ..source import OTHER_COUNTRY, mart_source, mart_where
 from ..variables import AGE_BANDS, CTDC_GENDER, MISSING, MONTH_BANDS, VARIABLES
 from . import dp
 
@@ -30,7 +31,6 @@ YEARS_NEEDED_MESSAGE = _(
 )
 MECHANISM_UNKNOWN_MESSAGE = _("Choose the Laplace or the Gaussian mechanism.")
 DELTA_INVALID_MESSAGE = _("Enter δ between 0 and %(max)s: 0 for Laplace, above 0 for Gaussian.")
-OTHER_COUNTRY = "OTHER"
 COUNTRY_VARIABLES = ("missionCountry", "citizenship", "CountryOfExploitation")
 
 
@@ -114,7 +114,6 @@ def cell_count_sql(
     The truncation keeps the first ``dp.MULTI_VALUE_BOUND`` distinct values in code order,
     the same rule as ``dp.truncate_values``, so the sensitivity stated is the true one.
     """
-    from ..extracts import _mart_source, _where
 
     joins, selected = [], []
     for i, name in enumerate(dimensions):
@@ -128,11 +127,11 @@ def cell_count_sql(
             selected.append(f"COALESCE(u{i}.v, '{MISSING}') AS d{i}")
         else:
             selected.append(f"COALESCE({variable.column}, '{MISSING}') AS d{i}")
-    where, params = _where(snapshot_id=snapshot_id, filters=filters)
+    where, params = mart_where(snapshot_id=snapshot_id, filters=filters)
     names = ", ".join(f"d{i}" for i in range(len(dimensions)))
     sql = (
         f"WITH base AS (SELECT m.id, {', '.join(selected)} "  # noqa: S608 - our names only
-        f"FROM {_mart_source(policy)} m {' '.join(joins)} WHERE {where}) "
+        f"FROM {mart_source(policy)} m {' '.join(joins)} WHERE {where}) "
         f"SELECT {names}, COUNT(DISTINCT id) FROM base GROUP BY {names}"
     )
     return sql, params
