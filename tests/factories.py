@@ -388,3 +388,10 @@ class ClosedCaseFactory(CaseFactory):
     identity_removal_due_on = factory.LazyFunction(
         lambda: timezone.localdate() + datetime.timedelta(days=3650)
     )
+
+
+def add_mart_rows(snapshot, count: int, **values) -> None:
+    """``count`` identical research-mart rows of ``snapshot`` in one insert."""
+    MartRow.objects.bulk_create(
+        [MartRowFactory.build(snapshot=snapshot, **values) for _ in range(count)]
+    )

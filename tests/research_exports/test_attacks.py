@@ -29,7 +29,7 @@ from research_exports.extracts import (
     canonical_dimensions,
     extract_request,
 )
-from research_exports.models import Extract, MartRow, MartSnapshot
+from research_exports.models import Extract, MartSnapshot
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -55,12 +55,6 @@ def snapshot():
     return factories.MartSnapshotFactory()
 
 
-def add_rows(snapshot, count: int, **values) -> None:
-    MartRow.objects.bulk_create(
-        [factories.MartRowFactory.build(snapshot=snapshot, **values) for _ in range(count)]
-    )
-
-
 @pytest.fixture
 def small_mart(snapshot):
     """Year x gender x citizenship with large cells and a scattering of small ones."""
@@ -68,7 +62,7 @@ def small_mart(snapshot):
     for year in (2020, 2021, 2022):
         for gender in ("Woman", "Man", "Trans/Transgender/NonConforming"):
             for citizenship in ("NPL", "IND", "BGD"):
-                add_rows(
+                factories.add_mart_rows(
                     snapshot,
                     next(sizes),
                     year_of_registration=year,

@@ -32,7 +32,7 @@ from research_exports.extracts import (
     extract_retry,
     extract_sweep,
 )
-from research_exports.models import Extract, MartRow
+from research_exports.models import Extract
 from research_exports.tasks import extract_build_task
 from tests import factories
 
@@ -53,19 +53,13 @@ def snapshot():
     return factories.MartSnapshotFactory()
 
 
-def add_rows(snapshot, count: int, **values) -> None:
-    MartRow.objects.bulk_create(
-        [factories.MartRowFactory.build(snapshot=snapshot, **values) for _ in range(count)]
-    )
-
-
 @pytest.fixture
 def mart(snapshot):
     """150 people: 2023 and 2024, women and men."""
-    add_rows(snapshot, 60, year_of_registration=2023, gender="Woman")
-    add_rows(snapshot, 40, year_of_registration=2023, gender="Man")
-    add_rows(snapshot, 30, year_of_registration=2024, gender="Woman")
-    add_rows(snapshot, 20, year_of_registration=2024, gender="Man")
+    factories.add_mart_rows(snapshot, 60, year_of_registration=2023, gender="Woman")
+    factories.add_mart_rows(snapshot, 40, year_of_registration=2023, gender="Man")
+    factories.add_mart_rows(snapshot, 30, year_of_registration=2024, gender="Woman")
+    factories.add_mart_rows(snapshot, 20, year_of_registration=2024, gender="Man")
     return snapshot
 
 
@@ -224,7 +218,7 @@ def test_build_counts_cells_and_totals_in_two_dimensions(
 
 
 def test_build_applies_filters(researcher, mart, django_capture_on_commit_callbacks):
-    add_rows(mart, 120, year_of_registration=2025, citizenship="IND")
+    factories.add_mart_rows(mart, 120, year_of_registration=2025, citizenship="IND")
     extract = built(
         researcher,
         django_capture_on_commit_callbacks,
@@ -237,7 +231,7 @@ def test_build_applies_filters(researcher, mart, django_capture_on_commit_callba
 def test_build_suppresses_small_cells_and_reports_it(
     researcher, mart, django_capture_on_commit_callbacks
 ):
-    add_rows(mart, 3, gender="Trans/Transgender/NonConforming")
+    factories.add_mart_rows(mart, 3, gender="Trans/Transgender/NonConforming")
     extract = built(researcher, django_capture_on_commit_callbacks, dimensions=["gender"])
     assert cells(extract)[("Trans/Transgender/NonConforming",)] is None
     assert extract.report["cells_suppressed_threshold"] == 1
@@ -254,8 +248,8 @@ def test_a_small_population_is_protected_not_refused(
     researcher, snapshot, django_capture_on_commit_callbacks
 ):
     # Refusing a small group would tell the researcher that the group is small: an oracle.
-    add_rows(snapshot, 7, gender="Woman")
-    add_rows(snapshot, 20, gender="Man")
+    factories.add_mart_rows(snapshot, 7, gender="Woman")
+    factories.add_mart_rows(snapshot, 20, gender="Man")
     extract = built(researcher, django_capture_on_commit_callbacks, dimensions=["gender"])
     assert extract.status == Extract.Status.SUCCEEDED
     assert cells(extract)[("Woman",)] is None
@@ -278,9 +272,9 @@ def test_build_merges_suppressed_countries_into_other(
     researcher, snapshot, settings, django_capture_on_commit_callbacks
 ):
     settings.RESEARCH_SUPPRESSED_COUNTRIES = ["BGD", "MMR"]
-    add_rows(snapshot, 80, citizenship="NPL", route_origin="NPL")
-    add_rows(snapshot, 20, citizenship="BGD", route_origin="BGD")
-    add_rows(snapshot, 15, citizenship="MMR", route_origin="MMR")
+    factories.add_mart_rows(snapshot, 80, citizenship="NPL", route_origin="NPL")
+    factories.add_mart_rows(snapshot, 20, citizenship="BGD", route_origin="BGD")
+    factories.add_mart_rows(snapshot, 15, citizenship="MMR", route_origin="MMR")
     extract = built(researcher, django_capture_on_commit_callbacks, dimensions=["citizenship"])
     assert cells(extract) == {("NPL",): 80, ("OTHER",): 35}
     route = built(researcher, django_capture_on_commit_callbacks, dimensions=["route"])
@@ -290,9 +284,9 @@ def test_build_merges_suppressed_countries_into_other(
 def test_multi_valued_variable_counts_a_person_once_per_cell(
     researcher, snapshot, django_capture_on_commit_callbacks
 ):
-    add_rows(snapshot, 20, exploitation_types=["ForcedLabour", "SexualExploitation"])
-    add_rows(snapshot, 15, exploitation_types=["ForcedLabour", "ForcedLabour"])
-    add_rows(snapshot, 100, exploitation_types=[])
+    factories.add_mart_rows(snapshot, 20, exploitation_types=["ForcedLabour", "SexualExploitation"])
+    factories.add_mart_rows(snapshot, 15, exploitation_types=["ForcedLabour", "ForcedLabour"])
+    factories.add_mart_rows(snapshot, 100, exploitation_types=[])
     extract = built(
         researcher, django_capture_on_commit_callbacks, dimensions=["typeOfExploitation"]
     )
@@ -303,8 +297,10 @@ def test_multi_valued_variable_counts_a_person_once_per_cell(
 def test_totals_over_a_multi_valued_variable_count_people_not_values(
     researcher, snapshot, django_capture_on_commit_callbacks
 ):
-    add_rows(snapshot, 70, gender="Woman", exploitation_types=["ForcedLabour", "Servitude"])
-    add_rows(snapshot, 50, gender="Man", exploitation_types=["ForcedLabour"])
+    factories.add_mart_rows(
+        snapshot, 70, gender="Woman", exploitation_types=["ForcedLabour", "Servitude"]
+    )
+    factories.add_mart_rows(snapshot, 50, gender="Man", exploitation_types=["ForcedLabour"])
     extract = built(
         researcher,
         django_capture_on_commit_callbacks,
@@ -539,7 +535,7 @@ def test_expiry_deletes_files_past_retention(researcher, mart, django_capture_on
 def test_build_counts_people_by_re_trafficking(
     researcher, mart, django_capture_on_commit_callbacks
 ):
-    add_rows(mart, 20, is_retrafficked=True)
+    factories.add_mart_rows(mart, 20, is_retrafficked=True)
     extract = built(researcher, django_capture_on_commit_callbacks, dimensions=["isRetrafficked"])
     assert cells(extract) == {("false",): 150, ("true",): 20}
 
@@ -547,7 +543,7 @@ def test_build_counts_people_by_re_trafficking(
 def test_build_suppresses_a_small_re_trafficking_cell(
     researcher, mart, django_capture_on_commit_callbacks
 ):
-    add_rows(mart, 3, is_retrafficked=True)
+    factories.add_mart_rows(mart, 3, is_retrafficked=True)
     extract = built(researcher, django_capture_on_commit_callbacks, dimensions=["isRetrafficked"])
     assert cells(extract)[("true",)] is None
     assert extract.report["cells_suppressed_threshold"] == 1
@@ -556,7 +552,7 @@ def test_build_suppresses_a_small_re_trafficking_cell(
 def test_build_counts_reintegration_scores_with_no_visit_as_missing(
     researcher, mart, django_capture_on_commit_callbacks
 ):
-    add_rows(mart, 30, economic_score=4)
+    factories.add_mart_rows(mart, 30, economic_score=4)
     extract = built(
         researcher, django_capture_on_commit_callbacks, dimensions=["economicReintegrationScore"]
     )
