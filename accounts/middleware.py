@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime
 
 from django.conf import settings
+from django.contrib.auth import SESSION_KEY
 from django.contrib.auth.models import AnonymousUser
 from django.utils import timezone
 
@@ -75,7 +76,9 @@ class SessionLifetimeMiddleware:
                 request.session[SIGNED_OUT_REASON_KEY] = reason
         response = self.get_response(request)
         user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated:
+        # Only sessions: an API client authenticated by token (DRF sets request.user too) has
+        # no session to stamp, and must not be given one.
+        if user is not None and user.is_authenticated and SESSION_KEY in request.session:
             # After the view, so the request that signs in starts the clock.
             stamp = int(timezone.now().timestamp())
             request.session.setdefault(SESSION_STARTED_KEY, stamp)

@@ -2,9 +2,11 @@
 the session's timestamps."""
 
 import pytest
+from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 from knox.models import AuthToken
+from rest_framework.test import APIClient
 
 from accounts import services
 from accounts.middleware import SESSION_SEEN_KEY, SESSION_STARTED_KEY
@@ -177,3 +179,14 @@ def test_signing_in_again_starts_a_new_clock(client, times):
     assert response.status_code == 302
     session = client.session
     assert timezone.now().timestamp() - session[SESSION_STARTED_KEY] < 5
+
+
+def test_a_token_client_gets_no_session(caseworker_a):
+    _token, secret = services.api_token_create(user=caseworker_a, name="script")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {secret}")
+
+    response = client.get(CASES_API_URL)
+
+    assert response.status_code == 200
+    assert settings.SESSION_COOKIE_NAME not in response.cookies
