@@ -18,9 +18,9 @@ def test_changing_the_password_in_the_browser(sign_in, live_server, caseworker_a
     page = sign_in(caseworker_a)
     page.get_by_role("link", name="Your account").click()
 
-    page.get_by_label("Current password").fill(DEFAULT_PASSWORD)
-    page.get_by_label("New password", exact=True).fill(NEW_PASSWORD)
-    page.get_by_label("New password again").fill(NEW_PASSWORD)
+    page.locator('input[name="current_password"]').fill(DEFAULT_PASSWORD)
+    page.locator('input[name="new_password1"]').fill(NEW_PASSWORD)
+    page.locator('input[name="new_password2"]').fill(NEW_PASSWORD)
     page.get_by_role("button", name="Change password").click()
 
     expect(page.get_by_text(str(PASSWORD_CHANGED_MESSAGE))).to_be_visible()
