@@ -10,6 +10,8 @@ with ``update_session_auth_hash``), and the user's API tokens are deleted here.
 
 from __future__ import annotations
 
+import datetime
+
 from django.conf import settings
 from django.contrib.auth import password_validation
 from django.contrib.auth.tokens import default_token_generator
@@ -18,6 +20,7 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext_lazy as _
@@ -25,13 +28,16 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import User
 from accounts.services import SUPERUSER_PROTECTED_MESSAGE, api_tokens_revoke_all
 from cases.audit import audit_record
-from cases.models import AuditAction
+from cases.models import AuditAction, AuditEvent
 
 RESET_INACTIVE_MESSAGE = _("This account is inactive. Activate it before sending a reset link.")
 PASSWORD_UNCHANGED_MESSAGE = _("Choose a password different from the current one.")
 
 CHANNEL_ADMINISTRATOR = "administrator"
 CHANNEL_EMAIL = "email"
+# Anyone can ask for a mail to any address: at most one per account in this interval, so the
+# form cannot be used to flood someone's mailbox.
+RESET_EMAIL_INTERVAL = datetime.timedelta(minutes=5)
 
 
 def _set_password(*, user: User, new_password: str, field: str) -> None:
@@ -107,9 +113,19 @@ def password_reset_request(*, email: str, base_url: str) -> None:
 
 @transaction.atomic
 def password_reset_email_send(*, user_id: int, base_url: str) -> bool:
-    """Mail a reset link to an active account's address; False if there is none any more."""
-    user = User.objects.filter(pk=user_id, is_active=True).first()
+    """Mail a reset link to an active account's address. False, and nothing sent, if there is
+    no such account any more or one was mailed within ``RESET_EMAIL_INTERVAL``."""
+    user = User.objects.select_for_update().filter(pk=user_id, is_active=True).first()
     if user is None:
+        return False
+    recently = AuditEvent.objects.filter(
+        action=AuditAction.PASSWORD_RESET_ISSUED,
+        object_type=user._meta.label_lower,
+        object_id=str(user.pk),
+        detail__channel=CHANNEL_EMAIL,
+        occurred_at__gte=timezone.now() - RESET_EMAIL_INTERVAL,
+    )
+    if recently.exists():
         return False
     audit_record(
         actor=None,

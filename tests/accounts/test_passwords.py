@@ -9,6 +9,7 @@ from django.contrib.auth.tokens import default_token_generator
 from django.core import mail
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 from knox.models import AuthToken
 
 from accounts import services as account_services
@@ -494,3 +495,35 @@ def test_a_session_signed_out_by_a_reset_has_no_user(client, account):
     client.get(DASHBOARD_URL)
 
     assert SESSION_KEY not in client.session
+
+
+def test_at_most_one_mail_per_account_every_few_minutes(
+    account, django_capture_on_commit_callbacks
+):
+    for _attempt in range(3):
+        _answer(Client(), account.email, django_capture_on_commit_callbacks)
+
+    assert len(mail.outbox) == 1
+    assert AuditEvent.objects.filter(action=AuditAction.PASSWORD_RESET_ISSUED).count() == 1
+
+
+def test_another_mail_after_the_interval(account, monkeypatch, django_capture_on_commit_callbacks):
+    _answer(Client(), account.email, django_capture_on_commit_callbacks)
+    assert services.password_reset_email_send(user_id=account.pk, base_url="http://t/") is False
+
+    real_now = timezone.now
+    step = services.RESET_EMAIL_INTERVAL + datetime.timedelta(seconds=1)
+    monkeypatch.setattr(services.timezone, "now", lambda: real_now() + step)
+    assert services.password_reset_email_send(user_id=account.pk, base_url="http://t/") is True
+
+    assert len(mail.outbox) == 2
+
+
+def test_an_administrators_link_does_not_hold_back_a_mail(
+    admin_client, account, django_capture_on_commit_callbacks
+):
+    admin_client.post(issue_url(account))
+
+    _answer(Client(), account.email, django_capture_on_commit_callbacks)
+
+    assert len(mail.outbox) == 1
