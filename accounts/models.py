@@ -128,3 +128,25 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}@{self.mission_id}:{self.role}"
+
+
+class ApiTokenDetail(models.Model):
+    """What Harbour knows of one django-rest-knox token beyond its digest: a name its owner
+    chose, and when it was last used (written at most once a minute, not on every request).
+
+    Deleted with the token (revocation, expiry), so it never outlives it.
+    """
+
+    token = models.OneToOneField(
+        "knox.AuthToken", on_delete=models.CASCADE, related_name="harbour_detail"
+    )
+    name = models.CharField(_("name"), max_length=80)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=~models.Q(name=""), name="api_token_named"),
+        ]
+
+    def __str__(self) -> str:
+        return f"api token {self.pk}"

@@ -16,13 +16,14 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 from knox.models import AuthToken
 
 from cases.audit import audit_record
 from cases.models import AuditAction
 from cases.vocabularies import country_codes
 
-from .models import Membership, Mission, User
+from .models import ApiTokenDetail, Membership, Mission, User
 
 SIGN_IN_RETENTION_INVALID_MESSAGE = _("Sign-in data must be kept for at least one day.")
 EMAIL_TAKEN_MESSAGE = _("Another account already uses this email address.")
@@ -41,6 +42,7 @@ MISSION_INACTIVE_MESSAGE = _("This mission is inactive: nobody can be added to i
 MISSION_CODE_MESSAGE = _("Use 2 to 8 capital letters A to Z.")
 MISSION_CODE_TAKEN_MESSAGE = _("Another mission already uses this code.")
 COUNTRY_UNKNOWN_MESSAGE = _("Choose a country from the list.")
+API_TOKEN_NAME_REQUIRED_MESSAGE = _("Give the token a name.")
 
 MISSION_CODE_PATTERN = re.compile(r"^[A-Z]{2,8}\Z")
 
@@ -290,23 +292,37 @@ def sign_in_data_purge(*, retention_days: int, now: datetime.datetime | None = N
     return removed
 
 
-@transaction.atomic
-def api_token_create(*, user: User) -> tuple[AuthToken, str]:
-    """A new API token for ``user``: the row (digest only) and the token, to show once.
+API_TOKEN_SIGN_IN_NAME = gettext_noop("API sign-in")
+# last_used_at is written at most this often per token, not on every request.
+API_TOKEN_LAST_USED_RESOLUTION = datetime.timedelta(minutes=1)
 
-    The user's expired tokens go at the same time. The audit row carries no part of the token.
+
+@transaction.atomic
+def api_token_create(*, user: User, name: str) -> tuple[AuthToken, str]:
+    """A new named API token for ``user``: the row (digest only) and the token, to show once.
+
+    The user's expired tokens go at the same time. The audit row carries neither the token nor
+    its name (typed by a person).
     """
+    name = name.strip()
+    if not name:
+        raise ValidationError({"name": [API_TOKEN_NAME_REQUIRED_MESSAGE]})
     AuthToken.objects.filter(user=user, expiry__lte=timezone.now()).delete()
     lifetime = datetime.timedelta(hours=settings.HARBOUR_API_TOKEN_LIFETIME_HOURS)
     token, secret = AuthToken.objects.create(user=user, expiry=lifetime)
-    audit_record(actor=user, action=AuditAction.API_TOKEN_CREATED)
+    detail = ApiTokenDetail(token=token, name=name)
+    detail.full_clean(exclude=["token"], validate_constraints=False)
+    detail.save()
+    audit_record(actor=user, action=AuditAction.API_TOKEN_CREATED, obj=detail)
     return token, secret
 
 
 @transaction.atomic
 def api_tokens_revoke_all(*, user: User, actor: User | None = None) -> int:
-    """Delete every API token of ``user`` (sign-out); returns how many there were."""
-    count, _deleted = AuthToken.objects.filter(user=user).delete()
+    """Delete every API token of ``user`` (sign-out, password change); returns how many."""
+    _total, per_model = AuthToken.objects.filter(user=user).delete()
+    # The total counts each token's ApiTokenDetail too.
+    count = per_model.get(AuthToken._meta.label, 0)
     if count:
         audit_record(
             actor=actor or user, action=AuditAction.API_TOKEN_REVOKED, detail={"count": count}
@@ -316,6 +332,33 @@ def api_tokens_revoke_all(*, user: User, actor: User | None = None) -> int:
 
 @transaction.atomic
 def api_token_revoke(*, token: AuthToken, actor: User) -> None:
-    """Delete one API token (an API client signing out with it)."""
+    """Delete one API token (an API client signing out with it, or its owner on their page)."""
+    detail = ApiTokenDetail.objects.filter(token_id=token.digest).first()
     AuthToken.objects.filter(digest=token.digest).delete()
-    audit_record(actor=actor, action=AuditAction.API_TOKEN_REVOKED, detail={"count": 1})
+    audit_record(
+        actor=actor,
+        action=AuditAction.API_TOKEN_REVOKED,
+        obj=detail,
+        detail={"count": 1},
+    )
+
+
+def api_token_mark_used(*, token: AuthToken) -> None:
+    """Record that ``token`` was just used, unless that was recorded less than a minute ago."""
+    now = timezone.now()
+    try:
+        detail = token.harbour_detail
+    except ApiTokenDetail.DoesNotExist:
+        return
+    if detail.last_used_at is not None and now - detail.last_used_at < (
+        API_TOKEN_LAST_USED_RESOLUTION
+    ):
+        return
+    ApiTokenDetail.objects.filter(pk=detail.pk).update(last_used_at=now)
+    detail.last_used_at = now
+
+
+@transaction.atomic
+def session_end_expired(*, user: User, reason: str) -> None:
+    """Record that a session ended on its own (idle or too old); the caller clears it."""
+    audit_record(actor=user, action=AuditAction.SIGN_OUT, detail={"reason": reason})

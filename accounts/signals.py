@@ -7,6 +7,7 @@ from django.dispatch import receiver
 from cases.audit import audit_record
 from cases.models import AuditAction
 
+from .models import User
 from .services import api_tokens_revoke_all
 
 
@@ -23,13 +24,26 @@ def _on_logout(sender, request, user, **kwargs) -> None:
         api_tokens_revoke_all(user=user)
 
 
+def _account_attempted(username) -> User | None:
+    """The account a failed attempt named, if there is one (addresses are stored lower-case)."""
+    if not isinstance(username, str) or not username.strip():
+        return None
+    return User.objects.filter(email=username.strip().lower()).only("pk").first()
+
+
 @receiver(user_login_failed)
 def _on_login_failed(sender, credentials, request=None, **kwargs) -> None:
-    # The attempted username is personal data and may not even be an account: keep none of it.
-    audit_record(actor=None, action=AuditAction.SIGN_IN_FAILED)
+    # The attempted username is personal data and may not even be an account: it is never
+    # kept. When it names an account, the row points at that account by id, so its owner sees
+    # the failure in their sign-in history and the dashboard can warn about a targeted account.
+    # The lookup runs for every failure, so the work does not depend on the account existing.
+    account = _account_attempted(credentials.get("username"))
+    audit_record(actor=None, action=AuditAction.SIGN_IN_FAILED, obj=account)
 
 
 @receiver(user_locked_out)
 def _on_locked_out(sender, request=None, username=None, ip_address=None, **kwargs) -> None:
-    # One row per refused attempt; neither the attempted username nor anything else personal.
-    audit_record(actor=None, action=AuditAction.SIGN_IN_LOCKED_OUT)
+    # One row per refused attempt; the account's id at most, never the attempted username.
+    audit_record(
+        actor=None, action=AuditAction.SIGN_IN_LOCKED_OUT, obj=_account_attempted(username)
+    )

@@ -1,6 +1,9 @@
 from django.urls import path
 
 from . import views
+from .api_tokens import views as api_token_views
+from .passwords import views as password_views
+from .sign_ins import views as sign_in_views
 
 app_name = "accounts"
 
@@ -15,6 +18,30 @@ urlpatterns = [
         "users/<int:user_id>/memberships/<int:membership_id>/remove/",
         views.membership_remove,
         name="membership_remove",
+    ),
+    path(
+        "users/<int:user_id>/password-reset/",
+        password_views.user_password_reset,
+        name="user_password_reset",
+    ),
+    path("security/password/", password_views.password_change, name="password_change"),
+    path(
+        "security/password/forgot/",
+        password_views.PasswordForgotView.as_view(),
+        name="password_forgot",
+    ),
+    path(
+        "security/password/reset/<uidb64>/<token>/",
+        password_views.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path("security/sign-ins/", sign_in_views.sign_in_history_own, name="sign_ins"),
+    path("security/sign-ins/all/", sign_in_views.sign_in_history_all, name="sign_ins_all"),
+    path("security/tokens/", api_token_views.api_token_list, name="api_tokens"),
+    path(
+        "security/tokens/<int:token_id>/revoke/",
+        api_token_views.api_token_revoke,
+        name="api_token_revoke",
     ),
     path("missions/", views.mission_list, name="mission_list"),
     path("missions/new/", views.mission_create, name="mission_create"),

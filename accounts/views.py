@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.core.exceptions import ValidationError
@@ -15,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.decorators import central_admin_required
+from accounts.middleware import REASON_IDLE, REASON_LIFETIME, SIGNED_OUT_REASON_KEY
 
 from . import selectors, services
 from .forms import (
@@ -36,6 +38,14 @@ MEMBERSHIP_ADDED_MESSAGE = _("The membership was added.")
 MEMBERSHIP_REMOVED_MESSAGE = _("The membership was removed.")
 MISSION_CREATED_MESSAGE = _("The mission was created.")
 MISSION_SAVED_MESSAGE = _("The mission was saved.")
+SIGNED_OUT_IDLE_MESSAGE = _(
+    "You were signed out after a period of inactivity, to protect the records you had open. "
+    "Sign in again to continue."
+)
+SIGNED_OUT_LIFETIME_MESSAGE = _(
+    "You were signed out because a session lasts at most %(hours)s hours. "
+    "Sign in again to continue."
+)
 
 
 class SignInView(auth_views.LoginView):
@@ -44,6 +54,18 @@ class SignInView(auth_views.LoginView):
     form_class = SignInForm
     template_name = "accounts/login.html"
     redirect_authenticated_user = True
+
+    def get_context_data(self, **kwargs: Any) -> dict:
+        context = super().get_context_data(**kwargs)
+        # Left by SessionLifetimeMiddleware in the fresh session of a timed-out one.
+        reason = self.request.session.pop(SIGNED_OUT_REASON_KEY, None)
+        if reason == REASON_IDLE:
+            context["signed_out_notice"] = SIGNED_OUT_IDLE_MESSAGE
+        elif reason == REASON_LIFETIME:
+            context["signed_out_notice"] = SIGNED_OUT_LIFETIME_MESSAGE % {
+                "hours": settings.HARBOUR_SESSION_ABSOLUTE_HOURS
+            }
+        return context
 
 
 class SignOutView(auth_views.LogoutView):
@@ -64,7 +86,7 @@ def _posted(request: HttpRequest):
     return request.POST if request.method == "POST" else None
 
 
-def _apply_errors(form, error: ValidationError) -> None:
+def apply_errors(form, error: ValidationError) -> None:
     # Services key errors by field name; anything the form has no field for goes on top.
     if hasattr(error, "error_dict"):
         for field, field_errors in error.error_dict.items():
@@ -92,7 +114,7 @@ def user_create(request: HttpRequest) -> HttpResponse:
         try:
             user = services.user_create(actor=request.user, **form.cleaned_data)
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(request, USER_CREATED_MESSAGE)
             return redirect("accounts:user_edit", user_id=user.pk)
@@ -122,7 +144,7 @@ def user_edit(request: HttpRequest, user_id: int) -> HttpResponse:
         try:
             services.user_update(actor=request.user, user=user, **form.cleaned_data)
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(request, USER_SAVED_MESSAGE)
             return redirect("accounts:user_edit", user_id=user.pk)
@@ -138,7 +160,7 @@ def membership_add(request: HttpRequest, user_id: int) -> HttpResponse:
         try:
             services.membership_add(actor=request.user, user=user, **membership_form.cleaned_data)
         except ValidationError as exc:
-            _apply_errors(membership_form, exc)
+            apply_errors(membership_form, exc)
         else:
             messages.success(request, MEMBERSHIP_ADDED_MESSAGE)
             return redirect("accounts:user_edit", user_id=user.pk)
@@ -178,7 +200,7 @@ def mission_create(request: HttpRequest) -> HttpResponse:
         try:
             services.mission_create(actor=request.user, **form.cleaned_data)
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(request, MISSION_CREATED_MESSAGE)
             return redirect("accounts:mission_list")
@@ -195,7 +217,7 @@ def mission_edit(request: HttpRequest, mission_id: int) -> HttpResponse:
         try:
             services.mission_update(actor=request.user, mission=mission, **form.cleaned_data)
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(request, MISSION_SAVED_MESSAGE)
             return redirect(reverse("accounts:mission_list"))

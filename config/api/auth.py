@@ -13,7 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.forms import SIGN_IN_FAILED_MESSAGE
-from accounts.services import api_token_create, api_token_revoke
+from accounts.services import API_TOKEN_SIGN_IN_NAME, api_token_create, api_token_revoke
 from config.errors import ApplicationError
 
 from .authentication import ExpiringTokenAuthentication
@@ -83,7 +83,7 @@ class AuthTokenObtainApi(APIView):
         user_logged_in.send(sender=user.__class__, request=http_request, user=user)
         # A new token each time: only its digest is stored, so an earlier one cannot be shown
         # again. This answer is the only place the token itself ever appears.
-        token, secret = api_token_create(user=user)
+        token, secret = api_token_create(user=user, name=API_TOKEN_SIGN_IN_NAME)
         return Response(self.OutputSerializer({"token": secret, "expires_at": token.expiry}).data)
 
 

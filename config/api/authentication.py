@@ -19,6 +19,8 @@ from knox.models import AuthToken
 from knox.settings import CONSTANTS
 from rest_framework import exceptions
 
+from accounts.services import api_token_mark_used
+
 TOKEN_EXPIRED_MESSAGE = gettext_noop("This token has expired. Obtain a new one.")
 TOKEN_INVALID_MESSAGE = gettext_noop("Invalid token.")
 
@@ -44,7 +46,7 @@ class ExpiringTokenAuthentication(TokenAuthentication):
             raise exceptions.AuthenticationFailed(_(TOKEN_INVALID_MESSAGE)) from None
         candidates = AuthToken.objects.filter(
             token_key=presented[: CONSTANTS.TOKEN_KEY_LENGTH]
-        ).select_related("user")
+        ).select_related("user", "harbour_detail")
         for candidate in candidates:
             if not compare_digest(digest, candidate.digest):
                 continue
@@ -53,6 +55,7 @@ class ExpiringTokenAuthentication(TokenAuthentication):
                 raise exceptions.AuthenticationFailed(_(TOKEN_EXPIRED_MESSAGE))
             if not candidate.user.is_active:
                 break
+            api_token_mark_used(token=candidate)
             return candidate.user, candidate
         raise exceptions.AuthenticationFailed(_(TOKEN_INVALID_MESSAGE))
 

@@ -66,6 +66,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Sets request.user.is_verified(): whether this session passed a second factor.
     "django_otp.middleware.OTPMiddleware",
+    # Idle and absolute session lifetime; signs an expired session out before any view runs.
+    "accounts.middleware.SessionLifetimeMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "config.middleware.PendingRefusalAuditMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -115,8 +117,17 @@ LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "accounts:login"
 
-# Sessions end after 30 minutes without a request.
-SESSION_COOKIE_AGE = 30 * 60
+# Session lifetime (accounts.middleware.SessionLifetimeMiddleware): a session ends after this
+# many minutes without a request (central administrators and superusers: the shorter one), and
+# in any case this many hours after sign-in.
+HARBOUR_SESSION_IDLE_MINUTES_ADMIN = env.int("HARBOUR_SESSION_IDLE_MINUTES_ADMIN", default=15)
+HARBOUR_SESSION_IDLE_MINUTES_OTHER = env.int("HARBOUR_SESSION_IDLE_MINUTES_OTHER", default=30)
+HARBOUR_SESSION_ABSOLUTE_HOURS = env.int("HARBOUR_SESSION_ABSOLUTE_HOURS", default=12)
+# The stored session (and its cookie) expires with the longest idle limit; the middleware
+# applies the shorter one to administrators.
+SESSION_COOKIE_AGE = (
+    max(HARBOUR_SESSION_IDLE_MINUTES_ADMIN, HARBOUR_SESSION_IDLE_MINUTES_OTHER) * 60
+)
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
@@ -144,6 +155,18 @@ AXES_VERBOSE = False
 AXES_ENABLE_ACCESS_FAILURE_LOG = False
 # Successful sign-ins are in the audit trail; axes need not keep usernames and user agents too.
 AXES_DISABLE_ACCESS_LOG = True
+# Password reset links (accounts/passwords) work for this many seconds, once.
+PASSWORD_RESET_TIMEOUT = env.int("HARBOUR_PASSWORD_RESET_MINUTES", default=60) * 60
+# Mail (password reset links). No outside call unless EMAIL_URL names a server, e.g.
+# smtp+tls://user:password@mail.example.org:587; the default prints mail on the console.
+vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="harbour@localhost")
+# Admin dashboard warning (accounts/sign_ins): an account with at least this many failed
+# sign-ins within HARBOUR_SIGN_IN_WARNING_HOURS from addresses it has not signed in from
+# successfully within HARBOUR_SIGN_IN_KNOWN_ADDRESS_DAYS.
+HARBOUR_SIGN_IN_WARNING_FAILURES = env.int("HARBOUR_SIGN_IN_WARNING_FAILURES", default=5)
+HARBOUR_SIGN_IN_WARNING_HOURS = env.int("HARBOUR_SIGN_IN_WARNING_HOURS", default=24)
+HARBOUR_SIGN_IN_KNOWN_ADDRESS_DAYS = env.int("HARBOUR_SIGN_IN_KNOWN_ADDRESS_DAYS", default=90)
 # Days axes' rows are kept before the daily purge (accounts.sign_in_data_purge) deletes them.
 HARBOUR_SIGN_IN_DATA_RETENTION_DAYS = env.int("HARBOUR_SIGN_IN_DATA_RETENTION_DAYS", default=30)
 
@@ -357,3 +380,5 @@ REST_KNOX = {
     "AUTH_HEADER_PREFIX": "Token",
     "AUTO_REFRESH": False,
 }
+# knox's token model is swappable; naming it lets accounts.ApiTokenDetail point at it.
+KNOX_TOKEN_MODEL = "knox.AuthToken"  # noqa: S105 (a model label, not a secret)

@@ -35,5 +35,8 @@ CSRF_COOKIE_SECURE = True
 CSRF_COOKIE_HTTPONLY = True
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 X_FRAME_OPTIONS = "DENY"
+# Password reset mail goes nowhere until EMAIL_URL names a mail server: the console backend of
+# development would write live reset links into the logs.
+vars().update(env.email_url("EMAIL_URL", default="dummymail://"))
 # The browsable API is a development aid; production answers JSON only.
 REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"] = ["rest_framework.renderers.JSONRenderer"]  # noqa: F405

@@ -6,6 +6,7 @@ its URLs need for the matrix's case of mission A and returns their URL kwargs.
 """
 
 from tests.matrix import (
+    account_security,
     assistance_pages,
     closure,
     privacy,
@@ -21,4 +22,5 @@ PARTS = (
     closure,
     privacy,
     sign_in_security,
+    account_security,
 )
