@@ -54,9 +54,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every log line of every request (static files too) carries the server's id.
+    "config.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "config.middleware.RequestIdMiddleware",
     # Cache-Control: no-store on every signed-in and every API response (personal data).
     "config.middleware.NoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -67,7 +68,7 @@ MIDDLEWARE = [
     # Sets request.user.is_verified(): whether this session passed a second factor.
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "config.middleware.PendingRefusalAuditMiddleware",
+    "cases.middleware.PendingRefusalAuditMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -134,9 +135,10 @@ AXES_COOLOFF_TIME = timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 HARBOUR_SIGN_IN_CLIENT_FAILURE_LIMIT = env.int("HARBOUR_SIGN_IN_CLIENT_FAILURE_LIMIT", default=20)
 # Reverse proxies in front of the application that append X-Forwarded-For (0: none, the
-# client is REMOTE_ADDR). The docker-compose shape has one.
+# client is REMOTE_ADDR). The docker-compose shape has one. The lockout and the audit rows
+# take the client address from config.client_address.
 HARBOUR_TRUSTED_PROXY_COUNT = env.int("HARBOUR_TRUSTED_PROXY_COUNT", default=0)
-AXES_CLIENT_IP_CALLABLE = "accounts.lockout.client_ip_address"
+AXES_CLIENT_IP_CALLABLE = "config.client_address.client_ip_address"
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "accounts.views.lockout_response"
@@ -284,9 +286,14 @@ CELERY_BEAT_SCHEDULE = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "config.middleware.RequestIdLogFilter"}},
+    "filters": {"request_id": {"()": "config.request_context.RequestIdLogFilter"}},
     "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        # [server request id] then, for requests, the client's own X-Request-ID (sanitised,
+        # untrusted, "-" when absent).
+        "plain": {
+            "format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] "
+            "[client %(client_request_id)s] %(message)s"
+        },
     },
     "handlers": {
         "console": {
