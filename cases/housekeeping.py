@@ -15,6 +15,7 @@ from django.db import connection, models, transaction
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
+from config import db_roles
 from config.errors import ApplicationError
 
 from . import audit_chain, crypto
@@ -36,6 +37,9 @@ class AuditIntegrityResult:
     trigger_enabled: bool
     truncate_trigger_enabled: bool = True
     chain_problem: audit_chain.ChainProblem | None = None
+    # What is wrong with the database role the application connects as (config.db_roles);
+    # None when HARBOUR_DATABASE_ROLE_CHECK is off.
+    role_problems: tuple[str, ...] | None = ()
 
     @property
     def ok(self) -> bool:
@@ -44,6 +48,7 @@ class AuditIntegrityResult:
             and self.trigger_enabled
             and self.truncate_trigger_enabled
             and self.chain_problem is None
+            and not self.role_problems
         )
 
 
@@ -290,20 +295,26 @@ def audit_integrity_check(*, actor: User | None = None) -> AuditIntegrityResult:
     except ApplicationError as exc:  # checkpoints exist but the key to check them is missing
         problem = audit_chain.ChainProblem("checkpoint", None, None, exc.message)
         verified = AuditVerifyResult(audit_chain.ChainReport(0, 0, "", problem), 0, problem)
+    role_problems = (
+        tuple(db_roles.app_role_problems()) if settings.HARBOUR_DATABASE_ROLE_CHECK else None
+    )
     result = AuditIntegrityResult(
         trigger_installed=state is not None,
         trigger_enabled=state is not None and state != "D",
         truncate_trigger_enabled=truncate_state is not None and truncate_state != "D",
         chain_problem=verified.problem,
+        role_problems=role_problems,
     )
     if not result.ok:
+        # Codes, sequence numbers and table names only: nothing of any row's content.
         logger.error(
             "Audit trail integrity failed: trigger installed=%s enabled=%s "
-            "truncate trigger enabled=%s chain problem=%s",
+            "truncate trigger enabled=%s chain problem=%s database role problems=%s",
             result.trigger_installed,
             result.trigger_enabled,
             result.truncate_trigger_enabled,
             verified.problem,
+            ",".join(role_problems or ()) or "none",
         )
     audit_record(
         actor=actor,
@@ -316,6 +327,8 @@ def audit_integrity_check(*, actor: User | None = None) -> AuditIntegrityResult:
             "chain_ok": verified.ok,
             "chain_problem": verified.problem.kind if verified.problem else "",
             "chain_problem_seq": verified.problem.seq if verified.problem else None,
+            "role_checked": role_problems is not None,
+            "role_problems": list(role_problems or ()),
         },
     )
     return result

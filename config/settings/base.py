@@ -353,6 +353,13 @@ CELERY_BEAT_SCHEDULE["audit-checkpoint-sign"] = {
     "schedule": crontab(minute=5),
 }
 
+# Database roles (issue 12 §4): migrations run as the owner role, the application connects as
+# this role, which owns nothing (manage.py grant_app_role gives it its grants after migrate).
+# The nightly integrity check verifies the role the application connects as; the test suite
+# connects as the owner and turns that part off (config/settings/test.py).
+HARBOUR_DATABASE_APP_ROLE = env.str("HARBOUR_DATABASE_APP_ROLE", default="harbour_app")
+HARBOUR_DATABASE_ROLE_CHECK = env.bool("HARBOUR_DATABASE_ROLE_CHECK", default=True)
+
 # Differentially private extracts: ε each researcher may spend per calendar year (central
 # administrators can set another value per researcher).
 HARBOUR_DP_EPSILON_PER_YEAR = env.float("HARBOUR_DP_EPSILON_PER_YEAR", default=4.0)
