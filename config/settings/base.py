@@ -256,6 +256,8 @@ CELERY_TASK_TIME_LIMIT = 20 * 60
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
+# Workers and beat log through LOGGING below, so task lines carry the request id too.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE = {
     "audit-integrity-check": {
         "task": "cases.audit_integrity_check",
@@ -306,6 +308,10 @@ LOGGING = {
     "loggers": {
         # Request logs carry URLs and bodies only through our own code paths; Django's
         # "django.request" 4xx warnings would echo paths, which carry no personal data here.
+        # Django's own lines (its default config would print 4xx lines a second time, without
+        # the id) and runserver's access lines, through the same handler: with the request id.
+        "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "django.db.backends": {"level": "WARNING"},
         "axes": {"level": "WARNING"},
         "pgserver": {"level": "WARNING"},
