@@ -36,6 +36,8 @@ RUN DJANGO_SECRET_KEY=collectstatic-only \
 
 USER harbour
 EXPOSE 8000
+# Every container refuses to start with unsafe settings: check --deploy, warnings included.
+ENTRYPOINT ["sh", "/app/config/docker/entrypoint.sh"]
 # Worker processes: WEB_CONCURRENCY (gunicorn reads it), default 1 per container; scale out with
 # more web containers behind the proxy.
 CMD ["gunicorn", "config.wsgi", "--bind", "0.0.0.0:8000", "--timeout", "60", "--graceful-timeout", "30"]

@@ -6,6 +6,9 @@ the office by guessing at her address from elsewhere. On top of that, each clien
 a budget of failures across all accounts (``HARBOUR_SIGN_IN_CLIENT_FAILURE_LIMIT`` within
 ``AXES_COOLOFF_TIME``), so guessing spread over many accounts from one client is stopped too.
 
+The client address is ``config.client_address.client_ip_address`` (trusted proxies), the
+same one the audit trail records.
+
 Both refusals show the same lockout page (or API error), whether or not the account exists.
 Failures of the second-factor step arrive through the same ``user_login_failed`` signal and
 count the same way.
@@ -13,7 +16,6 @@ count the same way.
 
 from __future__ import annotations
 
-import ipaddress
 from typing import Any
 
 from axes.attempts import get_cool_off_threshold
@@ -24,29 +26,6 @@ from axes.signals import user_locked_out
 from django.conf import settings
 from django.db.models import Sum
 from django.http import HttpRequest
-
-
-def client_ip_address(request: HttpRequest) -> str | None:
-    """The client address the lockout counts by (``AXES_CLIENT_IP_CALLABLE``).
-
-    Behind ``HARBOUR_TRUSTED_PROXY_COUNT`` reverse proxies, REMOTE_ADDR is the nearest proxy
-    for every client, and counting by it would put everyone in one budget. Each trusted proxy
-    appends the address it was reached from to X-Forwarded-For, so the client is the entry that
-    many places from the right; anything left of it was written by the client and is ignored.
-    """
-    remote = request.META.get("REMOTE_ADDR") or None
-    proxies = settings.HARBOUR_TRUSTED_PROXY_COUNT
-    if proxies <= 0:
-        return remote
-    forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
-    forwarded = [part for part in forwarded if part]
-    if len(forwarded) < proxies:
-        return remote
-    candidate = forwarded[-proxies]
-    try:
-        return str(ipaddress.ip_address(candidate))
-    except ValueError:
-        return remote
 
 
 def client_failure_count(*, ip_address: str | None, request: HttpRequest | None = None) -> int:

@@ -7,7 +7,7 @@ from typing import Any
 from django.db import connection, models
 from django.http import Http404
 
-from config.middleware import current_client_ip, current_request_id
+from config.request_context import NO_REQUEST, current_client_ip, current_request_id
 
 from .models import AuditAction, AuditEvent, Case
 
@@ -32,7 +32,7 @@ def audit_record(
         case=case,
         case_reference=case.reference if case is not None else "",
         mission_id=mission_id if mission_id is not None else (case.mission_id if case else None),
-        request_id="" if request_id == "-" else request_id,
+        request_id="" if request_id == NO_REQUEST else request_id,
         ip_address=current_client_ip(),
         detail=detail or {},
     )

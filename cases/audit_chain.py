@@ -143,7 +143,7 @@ class ChainReport:
         return self.problem is None
 
 
-def _rows(batch_size: int) -> Iterator[tuple]:
+def _rows(batch_size: int, after_seq: int = 0) -> Iterator[tuple]:
     columns = ", ".join(["id", "seq", "prev_hash", "row_hash", *CHAINED_FIELDS])
     with connection.cursor() as cursor:
         cursor.execute(
@@ -156,7 +156,7 @@ def _rows(batch_size: int) -> Iterator[tuple]:
             )
             yield ("unchained", cursor.fetchone()[0])
             return
-    after = 0
+    after = after_seq
     while True:
         with connection.cursor() as cursor:
             cursor.execute(
@@ -171,12 +171,18 @@ def _rows(batch_size: int) -> Iterator[tuple]:
         after = batch[-1][1]
 
 
-def walk_chain(*, batch_size: int = 2000) -> ChainReport:
-    """Recompute every row's hash in ``seq`` order; stop at the first fault."""
-    expected_seq = 1
-    prev = GENESIS_HASH
+def walk_chain(
+    *, batch_size: int = 2000, after_seq: int = 0, after_hash: str = GENESIS_HASH
+) -> ChainReport:
+    """Recompute every row's hash in ``seq`` order; stop at the first fault.
+
+    The chain starts after ``after_seq`` whose hash was ``after_hash``: the genesis, or the
+    retention anchor where ``manage.py audit_retention`` cut the older rows off.
+    """
+    expected_seq = after_seq + 1
+    prev = after_hash
     count = 0
-    for row in _rows(batch_size):
+    for row in _rows(batch_size, after_seq):
         if row[0] == "unchained":
             return ChainReport(
                 count,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import hmac
 import logging
@@ -14,6 +15,7 @@ from django.db import connection, models, transaction
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
+from config import db_roles
 from config.errors import ApplicationError
 
 from . import audit_chain, crypto
@@ -35,6 +37,9 @@ class AuditIntegrityResult:
     trigger_enabled: bool
     truncate_trigger_enabled: bool = True
     chain_problem: audit_chain.ChainProblem | None = None
+    # What is wrong with the database role the application connects as (config.db_roles);
+    # None when HARBOUR_DATABASE_ROLE_CHECK is off.
+    role_problems: tuple[str, ...] | None = ()
 
     @property
     def ok(self) -> bool:
@@ -43,6 +48,7 @@ class AuditIntegrityResult:
             and self.trigger_enabled
             and self.truncate_trigger_enabled
             and self.chain_problem is None
+            and not self.role_problems
         )
 
 
@@ -57,11 +63,18 @@ def _trigger_state(name: str) -> str | None:
     return row[0] if row else None
 
 
-def _checkpoint_mac(*, seq: int, row_hash: str) -> str:
+# Separate MAC domains: a signed checkpoint can never pass for a retention anchor.
+_MAC_PREFIX = {
+    AuditCheckpoint.Kind.CHECKPOINT: "harbour-audit-checkpoint:v1",
+    AuditCheckpoint.Kind.ANCHOR: "harbour-audit-anchor:v1",
+}
+
+
+def _checkpoint_mac(*, seq: int, row_hash: str, kind: str = AuditCheckpoint.Kind.CHECKPOINT) -> str:
     key = settings.HARBOUR_AUDIT_CHECKPOINT_KEY
     if not key:
         raise ApplicationError(str(MISSING_CHECKPOINT_KEY), code="checkpoint_key_missing")
-    message = f"harbour-audit-checkpoint:v1:{seq}:{row_hash}".encode()
+    message = f"{_MAC_PREFIX[kind]}:{seq}:{row_hash}".encode()
     return hmac.new(key.encode(), message, hashlib.sha256).hexdigest()
 
 
@@ -103,26 +116,41 @@ def audit_verify() -> AuditVerifyResult:
 
     A checkpoint beyond the end of the chain, or whose row now has another hash, shows that
     rows were removed (TRUNCATE, even with the trigger disabled) or the chain was rebuilt.
+    The chain starts at the genesis or, after ``audit_retention_apply``, at the latest genuine
+    retention anchor; checkpoints of the rows retention removed can only be checked for
+    genuineness.
     """
     # Checkpoints first: each then signs a seq at or below the head the walk will reach (the
     # chain only grows), so one signed during the walk is no false alarm.
     checkpoints = list(AuditCheckpoint.objects.order_by("seq", "id"))
-    report = audit_chain.walk_chain()
-    if report.problem is not None:
-        return AuditVerifyResult(report, len(checkpoints), report.problem)
-    hashes = dict(
-        AuditEvent.objects.filter(seq__in={c.seq for c in checkpoints}).values_list(
-            "seq", "row_hash"
-        )
-    )
-    hashes[0] = audit_chain.GENESIS_HASH
     for checkpoint in checkpoints:
-        expected = _checkpoint_mac(seq=checkpoint.seq, row_hash=checkpoint.row_hash)
+        expected = _checkpoint_mac(
+            seq=checkpoint.seq, row_hash=checkpoint.row_hash, kind=checkpoint.kind
+        )
         if not hmac.compare_digest(expected, checkpoint.mac):
             problem = audit_chain.ChainProblem(
                 "checkpoint", checkpoint.seq, None, f"checkpoint {checkpoint.pk} is not genuine"
             )
-        elif checkpoint.seq > report.head_seq:
+            report = audit_chain.ChainReport(0, 0, "", problem)
+            return AuditVerifyResult(report, len(checkpoints), problem)
+    anchors = [c for c in checkpoints if c.kind == AuditCheckpoint.Kind.ANCHOR]
+    anchor = anchors[-1] if anchors else None
+    start_seq, start_hash = (
+        (anchor.seq, anchor.row_hash) if anchor else (0, audit_chain.GENESIS_HASH)
+    )
+    report = audit_chain.walk_chain(after_seq=start_seq, after_hash=start_hash)
+    if report.problem is not None:
+        return AuditVerifyResult(report, len(checkpoints), report.problem)
+    hashes = dict(
+        AuditEvent.objects.filter(
+            seq__in={c.seq for c in checkpoints if c.seq > start_seq}
+        ).values_list("seq", "row_hash")
+    )
+    hashes[start_seq] = start_hash
+    for checkpoint in checkpoints:
+        if checkpoint.seq < start_seq:
+            continue  # its row was removed by the audited retention
+        if checkpoint.seq > report.head_seq:
             problem = audit_chain.ChainProblem(
                 "missing",
                 checkpoint.seq,
@@ -143,6 +171,117 @@ def audit_verify() -> AuditVerifyResult:
     return AuditVerifyResult(report, len(checkpoints), None)
 
 
+NOT_THE_OWNER = _(
+    "Audit retention must run as the role that owns the audit table (the migration role, "
+    "DATABASE_MIGRATE_URL); the application's role cannot lift the append-only triggers."
+)
+CHAIN_BROKEN_BEFORE_RETENTION = _(
+    "The audit trail does not verify; retention is refused so that it cannot hide the fault. "
+    "Run manage.py verify_audit."
+)
+
+
+@dataclass(frozen=True)
+class AuditRetentionPlan:
+    before: datetime.datetime
+    rows: int
+    last_seq: int  # the last seq removed (0: nothing to remove)
+
+
+@dataclass(frozen=True)
+class AuditRetentionResult:
+    rows_removed: int
+    anchor: AuditCheckpoint | None
+    event: AuditEvent | None
+
+
+def _owns_audit_table() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_has_role(current_user, c.relowner, 'USAGE') "
+            "FROM pg_class c WHERE c.oid = %s::regclass",
+            [AuditEvent._meta.db_table],
+        )
+        return bool(cursor.fetchone()[0])
+
+
+def audit_retention_plan(*, before: datetime.datetime) -> AuditRetentionPlan:
+    """Which rows retention would remove: the longest run from the start of the kept chain
+    whose rows all happened before ``before`` (seq order and time order agree but for rows
+    written in the same instant, so the cut is always a prefix of the chain). The newest row
+    is always kept: the chain goes on from it.
+    """
+    seq_before = AuditEvent.objects.filter(occurred_at__gte=before).order_by("seq")
+    first_kept = seq_before.values_list("seq", flat=True).first()
+    head_seq, _head = audit_chain.chain_head()
+    last_seq = (first_kept - 1) if first_kept is not None else head_seq - 1
+    last_seq = max(last_seq, 0)
+    rows = AuditEvent.objects.filter(seq__lte=last_seq).count()
+    return AuditRetentionPlan(before=before, rows=rows, last_seq=last_seq if rows else 0)
+
+
+@transaction.atomic
+def audit_retention_apply(
+    *, before: datetime.datetime, actor: User | None = None
+) -> AuditRetentionResult:
+    """Remove the audit rows older than ``before``: the only supported way to shorten the trail.
+
+    In one transaction, as the owner of the audit table: lock the chain, verify it (a broken
+    trail is not cut, or the cut would hide the fault), lift the append-only trigger, delete
+    the oldest rows, put it back, record a signed retention anchor (the seq and hash the kept
+    chain starts after) and an ``AUDIT_RETENTION_APPLIED`` row with the counts. ``verify_audit``
+    then starts at the anchor; a row removed any other way is still found.
+    """
+    if not _owns_audit_table():
+        raise ApplicationError(str(NOT_THE_OWNER), code="audit_retention_not_owner")
+    _checkpoint_mac(seq=0, row_hash=audit_chain.GENESIS_HASH)  # the key must be configured
+    audit_chain.lock_chain()
+    if not audit_verify().ok:
+        raise ApplicationError(
+            str(CHAIN_BROKEN_BEFORE_RETENTION), code="audit_retention_chain_broken"
+        )
+    plan = audit_retention_plan(before=before)
+    if not plan.rows:
+        return AuditRetentionResult(0, None, None)
+    last_hash = AuditEvent.objects.values_list("row_hash", flat=True).get(seq=plan.last_seq)
+    table = connection.ops.quote_name(AuditEvent._meta.db_table)
+    trigger = connection.ops.quote_name(AUDIT_TRIGGER_NAME)
+    with connection.cursor() as cursor:
+        # ALTER TABLE takes the table's exclusive lock until commit: no writer sees it open.
+        cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER {trigger}")
+        cursor.execute(f"DELETE FROM {table} WHERE seq <= %s", [plan.last_seq])  # noqa: S608
+        removed = cursor.rowcount
+        cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER {trigger}")
+    anchor = AuditCheckpoint.objects.create(
+        kind=AuditCheckpoint.Kind.ANCHOR,
+        seq=plan.last_seq,
+        row_hash=last_hash,
+        mac=_checkpoint_mac(
+            seq=plan.last_seq, row_hash=last_hash, kind=AuditCheckpoint.Kind.ANCHOR
+        ),
+    )
+    event = audit_record(
+        actor=actor,
+        action=AuditAction.AUDIT_RETENTION_APPLIED,
+        obj=anchor,
+        detail={
+            "before": before.date().isoformat(),
+            "rows_removed": removed,
+            "anchor_seq": plan.last_seq,
+        },
+    )
+    logger.warning(
+        "Audit retention applied: %s rows before %s removed; the chain now starts after seq %s "
+        "(hash %s, anchor mac %s)",
+        removed,
+        before.date().isoformat(),
+        plan.last_seq,
+        last_hash,
+        anchor.mac,
+    )
+    return AuditRetentionResult(removed, anchor, event)
+
+
 @transaction.atomic
 def audit_integrity_check(*, actor: User | None = None) -> AuditIntegrityResult:
     """Check the triggers refusing UPDATE, DELETE and TRUNCATE, and verify the hash chain.
@@ -156,20 +295,26 @@ def audit_integrity_check(*, actor: User | None = None) -> AuditIntegrityResult:
     except ApplicationError as exc:  # checkpoints exist but the key to check them is missing
         problem = audit_chain.ChainProblem("checkpoint", None, None, exc.message)
         verified = AuditVerifyResult(audit_chain.ChainReport(0, 0, "", problem), 0, problem)
+    role_problems = (
+        tuple(db_roles.app_role_problems()) if settings.HARBOUR_DATABASE_ROLE_CHECK else None
+    )
     result = AuditIntegrityResult(
         trigger_installed=state is not None,
         trigger_enabled=state is not None and state != "D",
         truncate_trigger_enabled=truncate_state is not None and truncate_state != "D",
         chain_problem=verified.problem,
+        role_problems=role_problems,
     )
     if not result.ok:
+        # Codes, sequence numbers and table names only: nothing of any row's content.
         logger.error(
             "Audit trail integrity failed: trigger installed=%s enabled=%s "
-            "truncate trigger enabled=%s chain problem=%s",
+            "truncate trigger enabled=%s chain problem=%s database role problems=%s",
             result.trigger_installed,
             result.trigger_enabled,
             result.truncate_trigger_enabled,
             verified.problem,
+            ",".join(role_problems or ()) or "none",
         )
     audit_record(
         actor=actor,
@@ -182,6 +327,8 @@ def audit_integrity_check(*, actor: User | None = None) -> AuditIntegrityResult:
             "chain_ok": verified.ok,
             "chain_problem": verified.problem.kind if verified.problem else "",
             "chain_problem_seq": verified.problem.seq if verified.problem else None,
+            "role_checked": role_problems is not None,
+            "role_problems": list(role_problems or ()),
         },
     )
     return result

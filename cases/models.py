@@ -595,7 +595,15 @@ class AuditCheckpoint(models.Model):
     (who cannot compute the HMAC without HARBOUR_AUDIT_CHECKPOINT_KEY).
     """
 
+    class Kind(models.TextChoices):
+        # The head of the chain, signed hourly.
+        CHECKPOINT = "checkpoint", _("Checkpoint")
+        # Where the kept chain starts after `manage.py audit_retention`: the rows up to and
+        # including `seq` were removed, and the first kept row's prev_hash is `row_hash`.
+        ANCHOR = "anchor", _("Retention anchor")
+
     signed_at = models.DateTimeField(default=timezone.now)
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.CHECKPOINT)
     seq = models.BigIntegerField()
     row_hash = models.CharField(max_length=64)
     mac = models.CharField(max_length=64)
@@ -604,4 +612,4 @@ class AuditCheckpoint(models.Model):
         ordering = ["-seq", "-id"]
 
     def __str__(self) -> str:
-        return f"checkpoint {self.seq}"
+        return f"{self.kind} {self.seq}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import uuid
 from collections.abc import Iterable
 from typing import Any, TypeVar
@@ -9,6 +10,7 @@ from typing import Any, TypeVar
 from django.db import models
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
 
 from accounts.models import Mission
 
@@ -293,3 +295,41 @@ def closure_dashboard(*, user) -> dict[str, Any]:
         .order_by("-decided_at", "-id")
     )
     return {"is_admin": False, "returned": list(returned[:RETURNED_REQUESTS_SHOWN])}
+
+
+# The nightly integrity check runs at 02:15; a result older than this means it stopped running.
+AUDIT_INTEGRITY_STALE_AFTER = datetime.timedelta(hours=48)
+
+
+def audit_integrity_warning(*, user) -> dict[str, Any] | None:
+    """For central administrators: the last nightly integrity check, when it failed or is stale.
+
+    One query, only for central administrators; codes only (the recorded detail has no
+    personal data).
+    """
+    if not _is_central_admin(user):
+        return None
+    latest = (
+        AuditEvent.objects.filter(action=AuditAction.AUDIT_INTEGRITY_CHECKED)
+        .order_by("-seq")
+        .only("occurred_at", "detail")
+        .first()
+    )
+    if latest is None:
+        return None
+    stale = latest.occurred_at < timezone.now() - AUDIT_INTEGRITY_STALE_AFTER
+    if latest.detail.get("ok") and not stale:
+        return None
+    detail = latest.detail
+    problems = []
+    if not detail.get("trigger_enabled", True) or not detail.get("truncate_trigger_enabled", True):
+        problems.append("trigger")
+    if detail.get("chain_problem"):
+        problems.append(f"chain:{detail['chain_problem']}")
+    problems.extend(f"role:{code}" for code in detail.get("role_problems", []))
+    return {
+        "checked_at": latest.occurred_at,
+        "failed": not detail.get("ok"),
+        "stale": stale,
+        "problems": problems,
+    }

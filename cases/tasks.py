@@ -9,7 +9,9 @@ from .housekeeping import audit_checkpoint_sign, audit_integrity_check
 
 @shared_task(name="cases.audit_integrity_check")
 def audit_integrity_check_task() -> dict[str, bool]:
-    """Daily (CELERY_BEAT_SCHEDULE). Takes no arguments, so a retried run just checks again."""
+    """Nightly (CELERY_BEAT_SCHEDULE): triggers, hash chain and checkpoints (verify_audit),
+    and the database role's grants and ownership. Takes no arguments, so a retried run just
+    checks again."""
     result = audit_integrity_check()
     return {
         "ok": result.ok,
@@ -17,6 +19,7 @@ def audit_integrity_check_task() -> dict[str, bool]:
         "trigger_enabled": result.trigger_enabled,
         "truncate_trigger_enabled": result.truncate_trigger_enabled,
         "chain_ok": result.chain_problem is None,
+        "role_ok": not result.role_problems,
     }
 
 

@@ -5,6 +5,11 @@ not set, and hands their URLs to every child so the web server, the Celery worke
 them (left alone, each process would start its own Redis). Then migrates, collects static files
 when they changed, loads the demo data and runs the web server, a worker and beat until Ctrl-C or
 SIGTERM, which stops every child and the embedded servers it started.
+
+Database roles as in production: migrations, ``grant_app_role`` and the demo data run as the
+owner role (``DATABASE_MIGRATE_URL``), the web server, worker and beat as the application's
+role (``DATABASE_URL``), which owns nothing. The embedded server creates both roles; with your
+own ``DATABASE_URL`` set, also set ``DATABASE_MIGRATE_URL`` to get the same split.
 """
 
 from __future__ import annotations
@@ -105,11 +110,22 @@ def _start_postgres(stack: Stack) -> None:
     warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
     import pgserver
 
+    from config.embedded import (
+        EMBEDDED_APP_ROLE,
+        EMBEDDED_OWNER_ROLE,
+        embedded_uri,
+        ensure_embedded_roles,
+    )
+
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     print("Starting embedded PostgreSQL (data in var/postgres)…", flush=True)
     stack.pg_server = pgserver.get_server(VAR_DIR / "postgres", cleanup_mode="stop")
-    # Same database as config.embedded uses, so manage.py without the launcher sees the same data.
-    os.environ["DATABASE_URL"] = stack.pg_server.get_uri(database="postgres")
+    ensure_embedded_roles(stack.pg_server)
+    # The production shape: migrations, grants and demo data as the owner role (the same
+    # database and role config.embedded gives manage.py), the servers as the app's role.
+    os.environ["DATABASE_MIGRATE_URL"] = embedded_uri(stack.pg_server, user=EMBEDDED_OWNER_ROLE)
+    os.environ["DATABASE_URL"] = embedded_uri(stack.pg_server, user=EMBEDDED_APP_ROLE)
+    os.environ.setdefault("HARBOUR_DATABASE_APP_ROLE", EMBEDDED_APP_ROLE)
 
 
 def _start_redis(stack: Stack) -> None:
@@ -141,9 +157,14 @@ def _start_redis(stack: Stack) -> None:
 
 
 def _manage(*args: str, capture: bool = False) -> str:
+    """A management command as the owner role (DATABASE_MIGRATE_URL when there is one)."""
+    env = dict(os.environ)
+    if env.get("DATABASE_MIGRATE_URL"):
+        env["DATABASE_URL"] = env["DATABASE_MIGRATE_URL"]
     result = subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=BASE_DIR,
+        env=env,
         check=True,
         text=True,
         stdout=subprocess.PIPE if capture else None,
@@ -172,7 +193,9 @@ def _collectstatic() -> None:
 
 
 def _serve(stack: Stack) -> None:
-    stack.spawn("web", [sys.executable, "manage.py", "runserver", ADDR])
+    # --nostatic: static files come through the middleware (WhiteNoise) as in production, so
+    # their log lines carry a request id too.
+    stack.spawn("web", [sys.executable, "manage.py", "runserver", "--nostatic", ADDR])
     stack.spawn(
         "worker",
         [
@@ -233,6 +256,15 @@ def main() -> int:
             _start_redis(stack)
         print("Applying migrations…", flush=True)
         _manage("migrate", "--noinput", "--verbosity", "1")
+        if os.environ.get("DATABASE_MIGRATE_URL"):
+            # The servers connect as the application's role: give it its grants.
+            _manage("grant_app_role", "--verbosity", "0")
+        else:
+            print(
+                "DATABASE_URL without DATABASE_MIGRATE_URL: everything runs as one role "
+                "(the nightly integrity check will report it).",
+                flush=True,
+            )
         _collectstatic()
         print(f"Loading demo data ({DEMO_CASES} cases, skipped when present)…", flush=True)
         accounts = _manage("seed_demo", "--cases", DEMO_CASES, capture=True)

@@ -1,68 +1,44 @@
-"""Request id: one opaque id per request, on the response, in logs and in audit rows."""
+"""Project-wide middleware: the request's id and client address, and Cache-Control."""
 
-import contextvars
-import logging
-import re
-import uuid
-
+from django.core.signals import request_finished
 from django.utils.cache import add_never_cache_headers
 
-_request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
-_client_ip: contextvars.ContextVar[str | None] = contextvars.ContextVar("client_ip", default=None)
-_VALID = re.compile(r"^[A-Za-z0-9-]{8,64}$")
+from . import request_context
+from .client_address import client_ip_address
 
-
-def current_request_id() -> str:
-    return _request_id.get()
-
-
-def current_client_ip() -> str | None:
-    return _client_ip.get()
+# The id outlives the middleware (Django's own 4xx/5xx log line comes after it) and is
+# cleared when the response is closed.
+request_finished.connect(request_context.clear, dispatch_uid="harbour_request_context_clear")
 
 
 class RequestIdMiddleware:
+    """Gives every request an id generated here (never the client's) and its client address.
+
+    First in MIDDLEWARE, so every log line of a request, static files and refusals by the
+    security middleware included, carries the id. The client's ``X-Request-ID`` is kept only
+    as the untrusted, sanitised ``request.client_request_id``.
+    """
+
     header = "HTTP_X_REQUEST_ID"
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        incoming = request.META.get(self.header, "")
-        # Accept a proxy's id only if it is an opaque token, so nothing else reaches the logs.
-        request_id = incoming if _VALID.match(incoming) else uuid.uuid4().hex
+        request_id = request_context.new_request_id()
+        client_request_id = request_context.sanitise_client_request_id(
+            request.META.get(self.header, "")
+        )
         request.request_id = request_id
-        token = _request_id.set(request_id)
-        # REMOTE_ADDR is the proxy's address behind one; gunicorn's --forwarded-allow-ips
-        # decides whether X-Forwarded-For is trusted, not this middleware.
-        ip_token = _client_ip.set(request.META.get("REMOTE_ADDR") or None)
-        try:
-            response = self.get_response(request)
-        finally:
-            _request_id.reset(token)
-            _client_ip.reset(ip_token)
+        request.client_request_id = client_request_id
+        request_context.bind(
+            request_id=request_id,
+            client_ip=client_ip_address(request),
+            client_request_id=client_request_id,
+        )
+        response = self.get_response(request)
         response["X-Request-ID"] = request_id
         return response
-
-
-class RequestIdLogFilter(logging.Filter):
-    def filter(self, record: logging.LogRecord) -> bool:
-        record.request_id = current_request_id()
-        return True
-
-
-class PendingRefusalAuditMiddleware:
-    """Writes access refusals that a rolled-back transaction could not keep (see cases.audit)."""
-
-    def __init__(self, get_response):
-        self.get_response = get_response
-
-    def __call__(self, request):
-        return self.get_response(request)
-
-    def process_exception(self, request, exception):
-        from cases.audit import audit_pending_refusal
-
-        audit_pending_refusal(exception)
 
 
 class NoStoreMiddleware:

@@ -3,12 +3,12 @@
 TRUNCATE of ``cases_auditevent`` (and of ``cases_auditcheckpoint``) is refused by a
 statement-level trigger, as UPDATE and DELETE of a row already are (0002). There is no
 setting that lets TRUNCATE through. An operator with a genuine need (retention of old rows)
-must not truncate or disable the triggers: retention is to go only through an audited
-``manage.py`` retention command that records ``AuditAction.AUDIT_RETENTION_APPLIED`` in the
-trail itself and the hash where the kept chain starts. That command is not written yet
-(issue 12): until it is, Harbour keeps every audit row. Only the owner of the table can disable
-these triggers; the application is meant to connect as a role that owns nothing (issue 12,
-section 4, not done yet either).
+must not truncate or disable the triggers: retention goes only through the audited
+``manage.py audit_retention --before YYYY-MM-DD --confirm`` (migration 0011), run as the
+owner role, which records ``AuditAction.AUDIT_RETENTION_APPLIED`` in the trail itself and a
+signed anchor with the hash where the kept chain starts. Only the owner of the table can
+disable these triggers; the application connects as a role that owns nothing
+(``manage.py grant_app_role``).
 
 The test suite's own flushes (TRUNCATE between transactional tests) go through a test-only
 database backend (``config/testing_db``) that disables the trigger for the flush, as the owner,

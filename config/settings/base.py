@@ -54,9 +54,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every log line of every request (static files too) carries the server's id.
+    "config.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "config.middleware.RequestIdMiddleware",
     # Cache-Control: no-store on every signed-in and every API response (personal data).
     "config.middleware.NoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -69,7 +70,7 @@ MIDDLEWARE = [
     # Idle and absolute session lifetime; signs an expired session out before any view runs.
     "accounts.middleware.SessionLifetimeMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "config.middleware.PendingRefusalAuditMiddleware",
+    "cases.middleware.PendingRefusalAuditMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -145,9 +146,10 @@ AXES_COOLOFF_TIME = timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 HARBOUR_SIGN_IN_CLIENT_FAILURE_LIMIT = env.int("HARBOUR_SIGN_IN_CLIENT_FAILURE_LIMIT", default=20)
 # Reverse proxies in front of the application that append X-Forwarded-For (0: none, the
-# client is REMOTE_ADDR). The docker-compose shape has one.
+# client is REMOTE_ADDR). The docker-compose shape has one. The lockout and the audit rows
+# take the client address from config.client_address.
 HARBOUR_TRUSTED_PROXY_COUNT = env.int("HARBOUR_TRUSTED_PROXY_COUNT", default=0)
-AXES_CLIENT_IP_CALLABLE = "accounts.lockout.client_ip_address"
+AXES_CLIENT_IP_CALLABLE = "config.client_address.client_ip_address"
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "accounts.views.lockout_response"
@@ -277,6 +279,8 @@ CELERY_TASK_TIME_LIMIT = 20 * 60
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
+# Workers and beat log through LOGGING below, so task lines carry the request id too.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE = {
     "audit-integrity-check": {
         "task": "cases.audit_integrity_check",
@@ -307,9 +311,14 @@ CELERY_BEAT_SCHEDULE = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "config.middleware.RequestIdLogFilter"}},
+    "filters": {"request_id": {"()": "config.request_context.RequestIdLogFilter"}},
     "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        # [server request id] then, for requests, the client's own X-Request-ID (sanitised,
+        # untrusted, "-" when absent).
+        "plain": {
+            "format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] "
+            "[client %(client_request_id)s] %(message)s"
+        },
     },
     "handlers": {
         "console": {
@@ -322,6 +331,10 @@ LOGGING = {
     "loggers": {
         # Request logs carry URLs and bodies only through our own code paths; Django's
         # "django.request" 4xx warnings would echo paths, which carry no personal data here.
+        # Django's own lines (its default config would print 4xx lines a second time, without
+        # the id) and runserver's access lines, through the same handler: with the request id.
+        "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "django.db.backends": {"level": "WARNING"},
         "axes": {"level": "WARNING"},
         "pgserver": {"level": "WARNING"},
@@ -368,6 +381,13 @@ CELERY_BEAT_SCHEDULE["audit-checkpoint-sign"] = {
     "task": "cases.audit_checkpoint_sign",
     "schedule": crontab(minute=5),
 }
+
+# Database roles (issue 12 §4): migrations run as the owner role, the application connects as
+# this role, which owns nothing (manage.py grant_app_role gives it its grants after migrate).
+# The nightly integrity check verifies the role the application connects as; the test suite
+# connects as the owner and turns that part off (config/settings/test.py).
+HARBOUR_DATABASE_APP_ROLE = env.str("HARBOUR_DATABASE_APP_ROLE", default="harbour_app")
+HARBOUR_DATABASE_ROLE_CHECK = env.bool("HARBOUR_DATABASE_ROLE_CHECK", default=True)
 
 # Differentially private extracts: ε each researcher may spend per calendar year (central
 # administrators can set another value per researcher).

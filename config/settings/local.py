@@ -27,7 +27,8 @@ HARBOUR_AUDIT_CHECKPOINT_KEY = env.str(
 if env.str("DATABASE_URL", default=""):
     DATABASES = {"default": database_from_url()}
 else:
-    DATABASES = {"default": embedded_database(VAR_DIR)}
+    # As the owner role, like migrations; `make run` serves as the application's role.
+    DATABASES = {"default": embedded_database(VAR_DIR, roles=True)}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 
 REDIS_URL = env.str("REDIS_URL", default="") or embedded_redis_url(VAR_DIR)

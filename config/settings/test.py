@@ -46,3 +46,6 @@ RESEARCH_EXTRACT_DIR = VAR_DIR / "test-extracts"
 # append-only audit tables (config/testing_db/base.py); the triggers stay on for every test.
 DATABASES["default"]["ENGINE"] = "config.testing_db"
 HARBOUR_AUDIT_CHECKPOINT_KEY = TEST_AUDIT_CHECKPOINT_KEY
+# The suite connects as the tables' owner (one role); the role split's check is tested against
+# a real application role created in the test database (tests/test_db_roles.py).
+HARBOUR_DATABASE_ROLE_CHECK = False

@@ -8,8 +8,9 @@ from django.urls import reverse
 from hypothesis import given
 from hypothesis import strategies as st
 
-from accounts.lockout import client_failure_count, client_ip_address
+from accounts.lockout import client_failure_count
 from accounts.views import LOCKOUT_STATUS
+from config.client_address import client_ip_address
 from tests import factories
 
 LOGIN_URL = reverse("accounts:login")

@@ -28,6 +28,9 @@ def test_audit_integrity_check_records_its_result():
         "chain_ok": True,
         "chain_problem": "",
         "chain_problem_seq": None,
+        # The suite connects as the owner; the role check is tested in tests/test_db_roles.py.
+        "role_checked": False,
+        "role_problems": [],
     }
 
 
