@@ -392,6 +392,33 @@ def _clean_dp(
     return {"epsilon": cleaned_epsilon, "mechanism": mechanism, "delta": delta}
 
 
+def extract_request_check(
+    *,
+    dimensions: Any,
+    filters: Any,
+    mode: str,
+    epsilon: Any = None,
+    mechanism: str = "",
+    delta: Any = 0,
+) -> tuple[list[str], dict[str, Any], dict[str, Any]]:
+    """The request's own validation, without recording, queueing or spending anything.
+
+    The estimate before spending uses it, so what it estimates is exactly what a request
+    would build: the variables in their canonical order, the cleaned filters and DP fields.
+    """
+    errors: dict[str, list[str]] = {}
+    dimensions = _clean_dimensions(dimensions, errors)
+    cleaned_filters = _clean_filters(filters, errors)
+    dp_fields: dict[str, Any] = {}
+    if mode == ExtractMode.DP:
+        dp_fields = _clean_dp(dimensions, cleaned_filters, epsilon, mechanism, delta, errors)
+    elif mode != ExtractMode.SUPPRESSED:
+        errors["mode"] = [str(MODE_UNKNOWN_MESSAGE)]
+    if errors:
+        raise ValidationError(errors)
+    return canonical_dimensions(dimensions), cleaned_filters, dp_fields
+
+
 @transaction.atomic
 def extract_retry(*, actor: User, extract_id: Any) -> Extract:
     """Queue a failed extract again, with a fresh count of attempts."""

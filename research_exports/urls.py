@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.extract_list_view, name="extract_list"),
     path("variables/", views.catalogue, name="catalogue"),
     path("extracts/new/", views.extract_new, name="extract_new"),
+    path("extracts/estimate/", views.extract_estimate_view, name="extract_estimate"),
     path("extracts/<uuid:extract_id>/", views.extract_detail, name="extract_detail"),
     path("extracts/<uuid:extract_id>/progress/", views.extract_progress, name="extract_progress"),
     path("extracts/<uuid:extract_id>/retry/", views.extract_retry_view, name="extract_retry"),
