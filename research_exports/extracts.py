@@ -654,7 +654,14 @@ def _report_json(extract: Extract, result: disclosure.Result) -> dict[str, Any]:
 def _build_dp(
     extract: Extract, extract_id: uuid.UUID, attempt: int
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Noisy counts of the extract's snapshot. Its ε was spent when it was requested."""
+    """Noisy counts of the extract's snapshot. Its ε was spent when it was requested.
+
+    A failed build does not give the ε back, even when it failed before any noise was drawn:
+    the extract keeps its ε and a retry (``extract_retry``) builds it again without spending,
+    so the researcher loses nothing but time, and an extract is released at most once. A
+    refund would make a retry spend again and let the budget rise and fall with failures
+    whose timing (a timeout on a large table) can depend on the data.
+    """
     result, stated = dp_build.build(
         dimensions=list(extract.dimensions),
         snapshot_id=extract.snapshot_id,
