@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import views
+from .privacy import views as privacy_views
 
 app_name = "research"
 
@@ -14,4 +15,7 @@ urlpatterns = [
     path("extracts/<uuid:extract_id>/retry/", views.extract_retry_view, name="extract_retry"),
     path("extracts/<uuid:extract_id>/download/", views.extract_download, name="extract_download"),
     path("mart/", views.mart_view, name="mart"),
+    path("privacy/", privacy_views.privacy_budget_view, name="privacy"),
+    path("privacy/budgets/", privacy_views.privacy_admin_view, name="privacy_admin"),
+    path("privacy/ledger/", privacy_views.privacy_admin_ledger_view, name="privacy_admin_ledger"),
 ]
