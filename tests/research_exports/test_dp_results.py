@@ -4,10 +4,12 @@ what a failed DP build does with the ε it was given."""
 from __future__ import annotations
 
 import io
+import threading
 import zipfile
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 from django.urls import reverse
 from openpyxl import load_workbook
 
@@ -128,3 +130,50 @@ def test_a_failed_dp_build_keeps_its_epsilon_and_a_retry_spends_nothing_more(
     assert extract.status == Extract.Status.SUCCEEDED
     assert ledger.budget_remaining(researcher=researcher) == Decimal(2)
     assert PrivacyLedgerEntry.objects.filter(kind=PrivacyLedgerEntry.Kind.SPEND).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_twenty_parallel_dp_requests_through_the_service_never_overspend(monkeypatch):
+    """The whole request path (validation, quota lock, extract row, spend) on real PostgreSQL,
+    one connection per thread: the budget never goes below zero and each refused request
+    leaves neither an extract nor a ledger entry."""
+    monkeypatch.setattr(extracts, "_enqueue", lambda extract_id: None)
+    researcher = factories.ResearcherFactory()
+    mart = factories.MartSnapshotFactory()
+    MartRow.objects.bulk_create(
+        [factories.MartRowFactory.build(snapshot=mart, year_of_registration=2021)]
+    )
+    barrier = threading.Barrier(20)
+    outcomes: list[str] = []
+    lock = threading.Lock()
+
+    def one_request() -> None:
+        try:
+            barrier.wait()
+            extract_request(
+                actor=researcher,
+                dimensions=["gender"],
+                filters={},
+                file_format="csv",
+                mode="dp",
+                epsilon="0.3",
+            )
+            outcome = "spent"
+        except ledger.BudgetExceeded:
+            outcome = "refused"
+        except Exception as exc:
+            outcome = f"error {type(exc).__name__}"
+        finally:
+            connection.close()
+        with lock:
+            outcomes.append(outcome)
+
+    threads = [threading.Thread(target=one_request) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["refused"] * 7 + ["spent"] * 13
+    assert Extract.objects.filter(requested_by=researcher).count() == 13
+    assert PrivacyLedgerEntry.objects.filter(researcher=researcher).count() == 13
+    assert ledger.budget_remaining(researcher=researcher) == Decimal("0.1")
