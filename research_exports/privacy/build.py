@@ -139,10 +139,14 @@ def cell_count_sql(
             selected.append(f"COALESCE({variable.column}, '{MISSING}') AS d{i}")
     where, params = mart_where(snapshot_id=snapshot_id, filters=filters)
     names = ", ".join(f"d{i}" for i in range(len(dimensions)))
+    # A person is one mart row: without a multi-valued variable each row is one person in
+    # one cell, and a plain COUNT(*) (one hash aggregate, no sort) counts them; unnested
+    # values need the distinct count so a person counts once per cell.
+    people = "COUNT(DISTINCT id)" if joins else "COUNT(*)"
     sql = (
         f"WITH base AS (SELECT m.id, {', '.join(selected)} "  # noqa: S608 - our names only
         f"FROM {mart_source(policy)} m {' '.join(joins)} WHERE {where}) "
-        f"SELECT {names}, COUNT(DISTINCT id) FROM base GROUP BY {names}"
+        f"SELECT {names}, {people} FROM base GROUP BY {names}"
     )
     return sql, params
 
