@@ -163,12 +163,12 @@ def test_the_population_is_coarsened_to_one_significant_figure(count, coarse):
 
 def test_the_suggestion_follows_the_people_per_cell_rule():
     k, cells = 10, 10
-    edge = SUGGEST_PEOPLE_PER_CELL * k * cells  # 400 people: 4k per cell, a round figure
+    edge = SUGGEST_PEOPLE_PER_CELL * k * cells  # a round figure, so coarsening keeps it
     assert suppression_hides_most(cells=cells, row_count=edge - 1, threshold=k)
     assert not suppression_hides_most(cells=cells, row_count=edge, threshold=k)
     # Coarsening: every snapshot size in the same step gives the same answer.
-    assert suppression_hides_most(cells=cells, row_count=499, threshold=k) == (
-        suppression_hides_most(cells=cells, row_count=400, threshold=k)
+    assert suppression_hides_most(cells=cells, row_count=2 * edge - 1, threshold=k) == (
+        suppression_hides_most(cells=cells, row_count=edge, threshold=k)
     )
     assert not suppression_hides_most(cells=None, row_count=1, threshold=k)
 
