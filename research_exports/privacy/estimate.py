@@ -18,10 +18,11 @@ therefore computed from two figures that are public at release level only:
 The rule: when the snapshot holds fewer than ``SUGGEST_PEOPLE_PER_CELL`` × k people per cell
 of the cube on average, suppression is expected to hide more than half of the cells (real
 counts are skewed: most cells hold far fewer people than the mean, and complementary
-suppression hides more than the small cells). It is a heuristic, stated as "probably". Filters are ignored in
-this figure on purpose: they only make the population smaller, so a filtered table hides at
-least as much, and using the filtered size would make the answer depend on a protected
-count. The answer can only change when a new snapshot crosses a power-of-ten step.
+suppression hides more than the small cells). It is a heuristic, stated as "probably".
+Filters are ignored in this figure on purpose: they only make the population smaller, so a
+filtered table hides at least as much, and using the filtered size would make the answer
+depend on a protected count. The answer can only change when a new snapshot's size crosses
+a step of its leading digit (40,000 to 50,000, say).
 """
 
 from __future__ import annotations
