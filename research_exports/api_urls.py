@@ -25,6 +25,7 @@ urlpatterns = [
     # The privacy budget of differentially private extracts.
     path("research/privacy/budget/", privacy_apis.OwnBudgetApi.as_view(), name="privacy_budget"),
     path("research/privacy/ledger/", privacy_apis.LedgerListApi.as_view(), name="privacy_ledger"),
+    path("research/privacy/estimate/", privacy_apis.EstimateApi.as_view(), name="privacy_estimate"),
     path(
         "research/privacy/budgets/",
         privacy_apis.BudgetCollectionApi.as_view(),

@@ -78,6 +78,26 @@ def _y(count: int, top: int) -> float:
     return round(TOP + plot - plot * count / top, 1)
 
 
+def _error_bar(x: float, count: int, margin: int, top: int, colour: str) -> SafeString:
+    """The 95 % interval of a differentially private count, clamped at zero like the count."""
+    low, high = _y(max(0, count - margin), top), _y(count + margin, top)
+    return format_html(
+        '<path class="chart-error" d="M{} {}V{}M{} {}H{}M{} {}H{}" stroke="{}"'
+        ' stroke-width="1.5" fill="none"><title>{}</title></path>',
+        x,
+        low,
+        high,
+        round(x - 4, 1),
+        low,
+        round(x + 4, 1),
+        round(x - 4, 1),
+        high,
+        round(x + 4, 1),
+        colour,
+        _("95%% margin of error: ± %(margin)d") % {"margin": margin},
+    )
+
+
 def _axes(top: int, y_label: str) -> SafeString:
     parts = [
         format_html(
@@ -147,6 +167,8 @@ def _line_chart(result: dict[str, Any]) -> Chart:
     others = [d for i, d in enumerate(dimensions) if i != year_index]
     # series label -> year -> published count (None when suppressed)
     series: dict[str, dict[str, int | None]] = {}
+    # series label -> year -> 95 % margin of error (differentially private tables only)
+    margins: dict[str, dict[str, int]] = {}
     years: set[str] = set()
     for row in result["rows"]:
         values = [str(v) for v in row["values"]]
@@ -154,11 +176,18 @@ def _line_chart(result: dict[str, Any]) -> Chart:
         name = " / ".join(v for i, v in enumerate(values) if i != year_index) or _("All")
         years.add(year)
         series.setdefault(name, {})[year] = row["count"]
+        if row.get("margin") is not None:
+            margins.setdefault(name, {})[year] = row["margin"]
     ordered_years = sorted(years, key=_year_key)
     # The largest series (by published counts) are drawn; the rest stay in the table.
     ranked = sorted(series, key=lambda name: (-sum(c or 0 for c in series[name].values()), name))
     drawn = ranked[:MAX_SERIES]
-    published = [c for name in drawn for c in series[name].values() if c is not None]
+    published = [
+        c + margins.get(name, {}).get(year, 0)
+        for name in drawn
+        for year, c in series[name].items()
+        if c is not None
+    ]
     top = _nice_max(max(published, default=0))
     plot_width = WIDTH - LEFT - RIGHT
     # Each year sits in the middle of its own slot, so the first point is off the y axis.
@@ -198,6 +227,9 @@ def _line_chart(result: dict[str, Any]) -> Chart:
                     )
                 )
             for x, y, year, count in segment:
+                margin = margins.get(name, {}).get(year)
+                if margin is not None:
+                    parts.append(_error_bar(x, count, margin, top, colour))
                 parts.append(
                     format_html(
                         '<circle class="chart-point" cx="{}" cy="{}" r="3.5" fill="{}">'
@@ -230,9 +262,15 @@ def _line_chart(result: dict[str, Any]) -> Chart:
         }
     else:
         title = _("People by year of registration")
-    description = _(
-        "Line chart of the published counts per year. A break in a line is a suppressed count."
-    )
+    if margins:
+        description = _(
+            "Line chart of the differentially private counts per year, each point with an "
+            "error bar of its 95% margin of error."
+        )
+    else:
+        description = _(
+            "Line chart of the published counts per year. A break in a line is a suppressed count."
+        )
     if omitted:
         description += " " + ngettext(
             "%(count)d smaller series is not drawn; the table has it.",
@@ -246,8 +284,11 @@ def _bar_chart(result: dict[str, Any]) -> Chart:
     dimensions = result["dimensions"]
     rows = result["rows"]
     drawn = rows[:MAX_BARS]
-    published = [row["count"] for row in drawn if row["count"] is not None]
+    published = [
+        row["count"] + (row.get("margin") or 0) for row in drawn if row["count"] is not None
+    ]
     top = _nice_max(max(published, default=0))
+    noisy = any(row.get("margin") is not None for row in drawn)
     plot_width = WIDTH - LEFT - RIGHT
     slot = plot_width / max(len(drawn), 1)
     bar_width = round(slot * 0.7, 1)
@@ -283,6 +324,10 @@ def _bar_chart(result: dict[str, Any]) -> Chart:
                     f"{name}: {count}",
                 )
             )
+            if row.get("margin") is not None:
+                parts.append(
+                    _error_bar(round(x + bar_width / 2, 1), count, row["margin"], top, "#222")
+                )
         label_x = round(x + bar_width / 2, 1)
         label_y = HEIGHT - BOTTOM + 12
         parts.append(
@@ -298,9 +343,15 @@ def _bar_chart(result: dict[str, Any]) -> Chart:
         )
     omitted = len(rows) - len(drawn)
     title = _("People by %(dimension)s") % {"dimension": ", ".join(_label(d) for d in dimensions)}
-    description = _(
-        "Bar chart of the published counts. A hatched slot is a suppressed count, not zero."
-    )
+    if noisy:
+        description = _(
+            "Bar chart of the differentially private counts, each bar with an error bar of its "
+            "95% margin of error."
+        )
+    else:
+        description = _(
+            "Bar chart of the published counts. A hatched slot is a suppressed count, not zero."
+        )
     if omitted:
         description += " " + ngettext(
             "%(count)d more bar is not drawn; the table has it.",

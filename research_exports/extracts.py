@@ -392,6 +392,33 @@ def _clean_dp(
     return {"epsilon": cleaned_epsilon, "mechanism": mechanism, "delta": delta}
 
 
+def extract_request_check(
+    *,
+    dimensions: Any,
+    filters: Any,
+    mode: str,
+    epsilon: Any = None,
+    mechanism: str = "",
+    delta: Any = 0,
+) -> tuple[list[str], dict[str, Any], dict[str, Any]]:
+    """The request's own validation, without recording, queueing or spending anything.
+
+    The estimate before spending uses it, so what it estimates is exactly what a request
+    would build: the variables in their canonical order, the cleaned filters and DP fields.
+    """
+    errors: dict[str, list[str]] = {}
+    dimensions = _clean_dimensions(dimensions, errors)
+    cleaned_filters = _clean_filters(filters, errors)
+    dp_fields: dict[str, Any] = {}
+    if mode == ExtractMode.DP:
+        dp_fields = _clean_dp(dimensions, cleaned_filters, epsilon, mechanism, delta, errors)
+    elif mode != ExtractMode.SUPPRESSED:
+        errors["mode"] = [str(MODE_UNKNOWN_MESSAGE)]
+    if errors:
+        raise ValidationError(errors)
+    return canonical_dimensions(dimensions), cleaned_filters, dp_fields
+
+
 @transaction.atomic
 def extract_retry(*, actor: User, extract_id: Any) -> Extract:
     """Queue a failed extract again, with a fresh count of attempts."""
@@ -627,7 +654,14 @@ def _report_json(extract: Extract, result: disclosure.Result) -> dict[str, Any]:
 def _build_dp(
     extract: Extract, extract_id: uuid.UUID, attempt: int
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Noisy counts of the extract's snapshot. Its ε was spent when it was requested."""
+    """Noisy counts of the extract's snapshot. Its ε was spent when it was requested.
+
+    A failed build does not give the ε back, even when it failed before any noise was drawn:
+    the extract keeps its ε and a retry (``extract_retry``) builds it again without spending,
+    so the researcher loses nothing but time, and an extract is released at most once. A
+    refund would make a retry spend again and let the budget rise and fall with failures
+    whose timing (a timeout on a large table) can depend on the data.
+    """
     result, stated = dp_build.build(
         dimensions=list(extract.dimensions),
         snapshot_id=extract.snapshot_id,

@@ -12,6 +12,7 @@ from cases.vocabularies import ExploitationType, country_choices
 from config.errors import ApplicationError
 
 from .models import Extract, ExtractMode
+from .privacy import dp
 from .variables import MAX_DIMENSIONS, VARIABLES
 
 FILTER_FIELDS = (
@@ -24,6 +25,10 @@ FILTER_FIELDS = (
 YEAR_MIN = 1900
 YEAR_MAX = 2100
 DIMENSIONS_HELP = _("Choose 1 to %(max)d variables to count people by.")
+DELTA_HELP = _(
+    "Gaussian noise only: the small probability (at most %(max)s, for example 0.000001) that "
+    "the table reveals more than ε says. Leave it empty for Laplace."
+)
 
 
 def variable_choices() -> list[tuple[str, str]]:
@@ -87,22 +92,33 @@ class ExtractRequestForm(forms.Form):
         required=False,
         max_length=20,
         help_text=_(
-            "Only for differentially private counts. ε measures how much the table can reveal "
-            "about any one person: smaller ε means more noise and more privacy. It is taken "
-            "from your yearly budget when you request the extract."
+            "Only for differentially private counts. ε says how much the table may reveal "
+            "about any one person: with a small ε (say 0.5) nobody can tell from the table "
+            "whether a given person is in the data, but every count carries more noise; with "
+            "a large ε (say 4) counts are closer to the truth and say more about each person. "
+            "It is taken from your yearly budget when you request the extract."
         ),
     )
     mechanism = forms.ChoiceField(
         label=_("Noise"),
-        choices=[("laplace", _("Discrete Laplace (pure ε)"))],
+        choices=[
+            ("laplace", _("Discrete Laplace (pure ε, δ = 0)")),
+            ("gaussian", _("Discrete Gaussian (ε and a small δ)")),
+        ],
         initial="laplace",
         required=False,
+    )
+    delta = forms.CharField(
+        label=_("Chance of a larger leak (δ)"),
+        required=False,
+        max_length=20,
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # Set per form, not at import: the help text is translated for the request's language.
         self.fields["dimensions"].help_text = DIMENSIONS_HELP % {"max": MAX_DIMENSIONS}
+        self.fields["delta"].help_text = DELTA_HELP % {"max": dp.DELTA_MAX}
 
     def filters(self) -> dict[str, Any]:
         """The chosen filters; an empty one is left out, meaning "no restriction"."""

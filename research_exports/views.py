@@ -28,12 +28,14 @@ from .extracts import (
     extract_get,
     extract_list,
     extract_request,
+    extract_request_check,
     extract_retry,
 )
 from .forms import ExtractRequestForm
 from .mart import mart_rebuild_request
 from .models import Extract, MartSnapshot
 from .privacy import ledger as privacy_ledger
+from .privacy.estimate import extract_estimate
 from .variables import MAX_DIMENSIONS, VARIABLES
 
 EXTRACTS_PER_PAGE = 20
@@ -45,6 +47,9 @@ REBUILD_REQUESTED_MESSAGE = _("Rebuild requested. The new snapshot appears here 
 REBUILD_JOINED_MESSAGE = _(
     "A rebuild is already under way; your request joined it. The new snapshot appears here "
     "when it is built."
+)
+ESTIMATE_INCOMPLETE_MESSAGE = _(
+    "Choose at least one variable (and correct the fields marked) to see an estimate."
 )
 IN_PROGRESS = (Extract.Status.QUEUED, Extract.Status.RUNNING)
 
@@ -72,10 +77,59 @@ def extract_list_view(request: HttpRequest) -> HttpResponse:
     return render(request, "research/extract_list.html", context)
 
 
+def _request_estimate(request: HttpRequest, form: ExtractRequestForm) -> dict:
+    """The estimate of a bound form, or the reasons there is none yet. Spends nothing.
+
+    A field error the estimate does not depend on (the file format) does not stop it.
+    """
+    form.is_valid()
+    data = form.cleaned_data
+    blocking = [name for name in form.errors if name != "file_format"]
+    if blocking or not data.get("dimensions"):
+        return {"problems": [str(ESTIMATE_INCOMPLETE_MESSAGE)]}
+    try:
+        dimensions, filters, dp_fields = extract_request_check(
+            dimensions=data["dimensions"],
+            filters=form.filters(),
+            mode=data["mode"] or "suppressed",
+            epsilon=data["epsilon"] or None,
+            mechanism=data["mechanism"] or "laplace",
+            delta=data["delta"] or 0,
+        )
+        estimate = extract_estimate(
+            dimensions=dimensions,
+            filters=filters,
+            mode=data["mode"] or "suppressed",
+            dp_fields=dp_fields,
+        )
+    except ValidationError as exc:
+        return {"problems": [m for messages_ in exc.message_dict.values() for m in messages_]}
+    except ApplicationError as exc:
+        return {"problems": [exc.message]}
+    remaining = privacy_ledger.budget_remaining(researcher=request.user)
+    context = {"estimate": estimate, "budget_remaining": remaining}
+    if estimate.epsilon is not None:
+        left = remaining - dp_fields["epsilon"]
+        context["budget_after"] = left if left >= 0 else None
+    return context
+
+
+def _form_page(request: HttpRequest, form: ExtractRequestForm, estimate: dict | None):
+    context = {
+        "form": form,
+        "budget_remaining": privacy_ledger.budget_remaining(researcher=request.user),
+        "estimate": estimate,
+    }
+    return render(request, "research/extract_form.html", context)
+
+
 @researcher_required
 @require_http_methods(["GET", "POST"])
 def extract_new(request: HttpRequest) -> HttpResponse:
     form = ExtractRequestForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and "estimate" in request.POST:
+        # The no-JavaScript way to the estimate: the same form, nothing requested or spent.
+        return _form_page(request, form, _request_estimate(request, form))
     if request.method == "POST" and form.is_valid():
         try:
             extract = extract_request(
@@ -86,17 +140,27 @@ def extract_new(request: HttpRequest) -> HttpResponse:
                 mode=form.cleaned_data["mode"] or "suppressed",
                 epsilon=form.cleaned_data["epsilon"] or None,
                 mechanism=form.cleaned_data["mechanism"] or "laplace",
+                delta=form.cleaned_data["delta"] or 0,
             )
         except (ValidationError, ApplicationError) as exc:
             form.add_service_error(exc)
         else:
             messages.success(request, REQUESTED_MESSAGE)
             return redirect("research:extract_detail", extract_id=extract.pk)
-    context = {
-        "form": form,
-        "budget_remaining": privacy_ledger.budget_remaining(researcher=request.user),
-    }
-    return render(request, "research/extract_form.html", context)
+    return _form_page(request, form, None)
+
+
+@researcher_required
+@require_GET
+def extract_estimate_view(request: HttpRequest) -> HttpResponse:
+    """The live estimate, fetched by htmx as the form changes; a whole page without htmx."""
+    form = ExtractRequestForm(request.GET)
+    estimate = _request_estimate(request, form)
+    if not is_partial_request(request):
+        return _form_page(request, form, estimate)
+    response = render(request, "research/_estimate.html", {"estimate_context": estimate})
+    patch_vary_headers(response, ["HX-Request"])
+    return response
 
 
 @researcher_required

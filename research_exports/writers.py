@@ -252,7 +252,54 @@ def _dictionary_lines(entries: list[dict[str, str]]) -> Iterator[list[str]]:
         yield [neutralise(entry[c]) for c in columns]
 
 
+def _dp_report_lines(report: dict[str, Any]) -> list[str]:
+    """The mechanism of a differentially private table, in words (no data values)."""
+    delta = report.get("delta") or 0
+    return [
+        _("Protection: differentially private counts (mode dp)."),
+        _("Mechanism: %(mechanism)s.") % {"mechanism": report.get("mechanism", "")},
+        _("Privacy loss: ε = %(epsilon)s, δ = %(delta)s.")
+        % {"epsilon": report.get("epsilon", ""), "delta": delta},
+        _(
+            "Sensitivity: one person can change at most %(n)d cells (multi-valued variables "
+            "count at most %(bound)d values per person)."
+        )
+        % {"n": report.get("sensitivity", 0), "bound": report.get("multi_value_bound", 0)},
+        _("Noise scale: %(scale)s.") % {"scale": report.get("scale", "")},
+        _(
+            "Margin of error: each cell is within ± %(margin)d of the true count with "
+            "%(confidence)s probability; totals have their own margin in the table."
+        )
+        % {
+            "margin": report.get("cell_margin_of_error", 0),
+            "confidence": f"{round(100 * float(report.get('confidence', 0.95)))}%",
+        },
+        _("Countries merged into Other: %(countries)s.")
+        % {"countries": ", ".join(report.get("suppressed_countries") or []) or _("none")},
+        "",
+        _("Cells in the table: %(n)d (every combination, zeros included).")
+        % {"n": report.get("cells", 0)},
+        str(report.get("post_processing", "")),
+        str(report.get("totals", "")),
+    ]
+
+
 def report_text(report: dict[str, Any]) -> str:
+    if report.get("mode") == "dp":
+        lines = [
+            _("Disclosure report"),
+            "",
+            _("Extract: %(id)s") % {"id": report.get("extract", "")},
+            _("Research mart snapshot: %(id)s (built %(at)s)")
+            % {"id": report.get("snapshot", ""), "at": report.get("snapshot_created_at", "")},
+            _("Generated: %(at)s") % {"at": report.get("generated_at", "")},
+            _("Variables: %(names)s") % {"names": ", ".join(report.get("dimensions", []))},
+            _("Filters: %(filters)s")
+            % {"filters": json.dumps(report.get("filters") or {}, sort_keys=True)},
+            "",
+            *_dp_report_lines(report),
+        ]
+        return "\n".join(lines) + "\n"
     policy = report.get("policy", {})
     countries = ", ".join(policy.get("suppressed_countries") or []) or _("none")
     lines = [

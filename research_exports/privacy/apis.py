@@ -12,7 +12,11 @@ from config.api.pagination import DefaultPagination
 from config.api.permissions import IsCentralAdmin, IsResearcher
 from config.api.serializers import StrictInputSerializer
 
+from ..apis import ExtractRequestInputSerializer
+from ..extracts import extract_request_check
+from ..throttles import ResearchRateThrottle
 from . import ledger
+from .estimate import extract_estimate
 from .models import PrivacyBudget, PrivacyLedgerEntry
 
 
@@ -135,3 +139,64 @@ class BudgetCollectionApi(generics.ListAPIView):
             allowance=serializer.validated_data["allowance"],
         )
         return Response(BudgetOutputSerializer(budget).data, status=status.HTTP_200_OK)
+
+
+class EstimateInputSerializer(ExtractRequestInputSerializer):
+    """The extract request's fields; the file format does not change the estimate."""
+
+    file_format = serializers.CharField(max_length=8, required=False, allow_blank=True)
+
+
+class EstimateOutputSerializer(serializers.Serializer):
+    mode = serializers.CharField()
+    dimensions = serializers.ListField(child=serializers.CharField())
+    cells = serializers.IntegerField(allow_null=True)
+    epsilon = serializers.CharField(allow_null=True)
+    mechanism = serializers.CharField(allow_null=True)
+    delta = serializers.FloatField(allow_null=True)
+    sensitivity = serializers.IntegerField(allow_null=True)
+    cell_margin = serializers.IntegerField(allow_null=True, help_text="95 % margin, people.")
+    grand_margin = serializers.IntegerField(allow_null=True)
+    suggest_dp = serializers.BooleanField()
+    budget_remaining = serializers.DecimalField(max_digits=8, decimal_places=4)
+
+
+class EstimateApi(APIView):
+    """``research/privacy/estimate/``: what a request would cost and how precise it would be.
+
+    Spends nothing and records nothing; the figures come from the declared domain and the
+    noise parameters, not from the data (see ``privacy/estimate.py``).
+    """
+
+    permission_classes = [IsResearcher]
+    throttle_classes = [ResearchRateThrottle]
+
+    @extend_schema(
+        operation_id="research_privacy_estimate",
+        description=(
+            "Cells and 95 % margin of error of an extract before requesting it; for "
+            "suppressed counts, whether differentially private counts are suggested."
+        ),
+        request=EstimateInputSerializer,
+        responses={200: EstimateOutputSerializer},
+    )
+    def post(self, request):
+        serializer = EstimateInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        dimensions, filters, dp_fields = extract_request_check(
+            dimensions=data["dimensions"],
+            filters=serializer.filters(),
+            mode=data["mode"],
+            epsilon=data.get("epsilon"),
+            mechanism=data.get("mechanism", ""),
+            delta=data.get("delta") or 0,
+        )
+        estimate = extract_estimate(
+            dimensions=dimensions, filters=filters, mode=data["mode"], dp_fields=dp_fields
+        )
+        body = {
+            **estimate.as_dict(),
+            "budget_remaining": ledger.budget_remaining(researcher=request.user),
+        }
+        return Response(EstimateOutputSerializer(body).data)

@@ -7,6 +7,7 @@ reveals nothing. Variables without a declared domain are refused in this mode.
 
 from __future__ import annotations
 
+import math
 from decimal import Decimal
 from typing import Any
 
@@ -31,6 +32,12 @@ YEARS_NEEDED_MESSAGE = _(
 )
 MECHANISM_UNKNOWN_MESSAGE = _("Choose the Laplace or the Gaussian mechanism.")
 DELTA_INVALID_MESSAGE = _("Enter δ between 0 and %(max)s: 0 for Laplace, above 0 for Gaussian.")
+DELTA_FOR_LAPLACE_MESSAGE = _(
+    "Laplace noise takes no δ: leave δ empty, or choose Gaussian noise to use one."
+)
+DELTA_NEEDED_MESSAGE = _(
+    "Gaussian noise needs δ above 0 and at most %(max)s, for example 0.000001."
+)
 COUNTRY_VARIABLES = ("missionCountry", "citizenship", "CountryOfExploitation")
 
 
@@ -84,12 +91,15 @@ def clean_dp_request(
         errors["mechanism"] = [str(MECHANISM_UNKNOWN_MESSAGE)]
         return "", 0.0
     try:
-        delta = float(delta or 0)
+        delta = float(str(delta).strip() or 0) if delta is not None else 0.0
     except (TypeError, ValueError):
-        delta = -1.0
-    valid = (delta == 0) if mechanism is dp.Mechanism.LAPLACE else 0 < delta <= dp.DELTA_MAX
-    if not valid:
+        delta = math.nan
+    if not math.isfinite(delta) or delta < 0 or delta > dp.DELTA_MAX:
         errors["delta"] = [str(DELTA_INVALID_MESSAGE % {"max": dp.DELTA_MAX})]
+    elif mechanism is dp.Mechanism.LAPLACE and delta != 0:
+        errors["delta"] = [str(DELTA_FOR_LAPLACE_MESSAGE)]
+    elif mechanism is dp.Mechanism.GAUSSIAN and delta == 0:
+        errors["delta"] = [str(DELTA_NEEDED_MESSAGE % {"max": dp.DELTA_MAX})]
     return str(mechanism), delta
 
 
@@ -129,10 +139,14 @@ def cell_count_sql(
             selected.append(f"COALESCE({variable.column}, '{MISSING}') AS d{i}")
     where, params = mart_where(snapshot_id=snapshot_id, filters=filters)
     names = ", ".join(f"d{i}" for i in range(len(dimensions)))
+    # A person is one mart row: without a multi-valued variable each row is one person in
+    # one cell, and a plain COUNT(*) (one hash aggregate, no sort) counts them; unnested
+    # values need the distinct count so a person counts once per cell.
+    people = "COUNT(DISTINCT id)" if joins else "COUNT(*)"
     sql = (
         f"WITH base AS (SELECT m.id, {', '.join(selected)} "  # noqa: S608 - our names only
         f"FROM {mart_source(policy)} m {' '.join(joins)} WHERE {where}) "
-        f"SELECT {names}, COUNT(DISTINCT id) FROM base GROUP BY {names}"
+        f"SELECT {names}, {people} FROM base GROUP BY {names}"
     )
     return sql, params
 

@@ -316,4 +316,5 @@ def test_schema_describes_the_research_operations(tmp_path):
         "/api/v1/research/privacy/budget/": {"get"},
         "/api/v1/research/privacy/ledger/": {"get"},
         "/api/v1/research/privacy/budgets/": {"get", "post"},
+        "/api/v1/research/privacy/estimate/": {"post"},
     }

@@ -168,3 +168,53 @@ def test_the_chart_has_no_inline_style():
 
 def test_no_rows_gives_no_chart():
     assert extract_chart(_result(["gender"], [])) is None
+
+
+def _dp_result(dimensions, rows, margin):
+    result = _result(dimensions, rows)
+    result["mode"] = "dp"
+    for row in result["rows"]:
+        row["margin"] = margin
+    return result
+
+
+def _error_bars(svg: str) -> list[tuple[float, float, float, str]]:
+    """(x, y of the low end, y of the high end, title) of each error bar."""
+    return [
+        (float(x), float(low), float(high), title)
+        for x, low, high, title in re.findall(
+            r'<path class="chart-error" d="M([\d.]+) ([\d.]+)V([\d.]+)[^"]*"[^>]*>'
+            r"<title>([^<]*)</title>",
+            svg,
+        )
+    ]
+
+
+def test_dp_bars_have_error_bars_of_their_margin():
+    svg = str(extract_chart(_dp_result(["gender"], [(["Woman"], 20), (["Man"], 30)], 6)).svg)
+    bars = _error_bars(svg)
+    assert len(bars) == 2
+    assert all(title == "95% margin of error: ± 6" for *_, title in bars)
+    # The interval is drawn around the count: the high end above the low end (smaller y).
+    assert all(high < low for _x, low, high, _t in bars)
+    assert "error bar" in svg
+
+
+def test_dp_points_have_error_bars_and_the_axis_holds_them():
+    rows = [(["2020"], 40), (["2021"], 50)]
+    svg = str(extract_chart(_dp_result(["yearOfRegistration"], rows, 12)).svg)
+    bars = _error_bars(svg)
+    assert len(bars) == 2
+    # The top of the axis is at or above the highest end of an interval (50 + 12).
+    assert min(high for _x, _low, high, _t in bars) >= 16
+
+
+def test_an_error_bar_is_clamped_at_zero_like_the_count():
+    svg = str(extract_chart(_dp_result(["gender"], [(["Woman"], 1), (["Man"], 30)], 6)).svg)
+    lows = [low for _x, low, _high, _t in _error_bars(svg)]
+    assert max(lows) == BASELINE
+
+
+def test_suppressed_tables_have_no_error_bars():
+    svg = str(extract_chart(_result(["gender"], [(["Woman"], 20), (["Man"], None)])).svg)
+    assert "chart-error" not in svg

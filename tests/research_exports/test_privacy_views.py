@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 
 from research_exports.models import Extract, PrivacyLedgerEntry
-from research_exports.privacy import ledger
+from research_exports.privacy import build, dp, ledger
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -109,3 +109,44 @@ def test_the_result_page_shows_the_mechanism_and_margins(client_for, researcher,
     assert "± 4" in html
     assert "laplace" in html
     assert "Sensitivity" in html
+
+
+def test_a_gaussian_request_from_the_form_spends_and_stores_delta(client_for, researcher, snapshot):
+    response = client_for(researcher).post(
+        NEW, {**DP, "mechanism": "gaussian", "delta": "0.000001"}
+    )
+    assert response.status_code == 302
+    extract = Extract.objects.get()
+    assert (extract.mechanism, extract.delta) == ("gaussian", 1e-6)
+    assert ledger.budget_remaining(researcher=researcher) == Decimal(3)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"mechanism": "gaussian", "delta": ""}, build.DELTA_NEEDED_MESSAGE),
+        ({"mechanism": "gaussian", "delta": "0"}, build.DELTA_NEEDED_MESSAGE),
+        ({"mechanism": "laplace", "delta": "0.0001"}, build.DELTA_FOR_LAPLACE_MESSAGE),
+        ({"mechanism": "gaussian", "delta": "0.5"}, build.DELTA_INVALID_MESSAGE),
+        ({"mechanism": "gaussian", "delta": "-1e-6"}, build.DELTA_INVALID_MESSAGE),
+        ({"mechanism": "gaussian", "delta": "abc"}, build.DELTA_INVALID_MESSAGE),
+        ({"mechanism": "gaussian", "delta": "inf"}, build.DELTA_INVALID_MESSAGE),
+    ],
+)
+def test_bad_delta_gets_a_clear_message_and_spends_nothing(
+    client_for, researcher, snapshot, change, message
+):
+    response = client_for(researcher).post(NEW, {**DP, **change})
+    assert response.status_code == 200
+    expected = str(message % {"max": dp.DELTA_MAX}) if "%" in str(message) else str(message)
+    assert response.context["form"].errors["delta"] == [expected]
+    assert not Extract.objects.exists()
+    assert not PrivacyLedgerEntry.objects.exists()
+
+
+def test_the_form_explains_epsilon_in_plain_words_and_offers_gaussian(
+    client_for, researcher, snapshot
+):
+    html = client_for(researcher).get(NEW).content.decode()
+    assert "whether a given person is in the data" in html
+    assert 'value="gaussian"' in html and 'name="delta"' in html
