@@ -53,6 +53,9 @@ def _from_json(value: Any, field) -> Any:
         return datetime.time.fromisoformat(value)
     if kind == "FloatField":
         return float(value)
+    if kind == "DecimalField":
+        # A numeric without decimal places reads back as a JSON integer.
+        return decimal.Decimal(str(value))
     if kind == "JSONField":
         # Django reads jsonb as text and parses it in the field's from_db_value.
         return json.dumps(value)

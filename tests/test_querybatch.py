@@ -54,6 +54,7 @@ def test_rows_equal_what_the_querysets_return_in_one_query(
     assert got_case.person.given_name == case.person.given_name
     assert got_case.mission.code == mission_a.code
     assert found["items"][0].amount == Decimal("12.50")
+    assert isinstance(found["items"][0].amount, Decimal)
     assert found["nothing"] == []
 
 
