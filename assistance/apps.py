@@ -6,3 +6,11 @@ class AssistanceConfig(AppConfig):
 
     name = "assistance"
     verbose_name = "Assistance"
+
+    def ready(self) -> None:
+        from cases.case_page import case_section_register
+
+        from .case_page import SECTIONS
+
+        for section in SECTIONS:
+            case_section_register(section)

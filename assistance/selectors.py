@@ -11,6 +11,8 @@ from django.http import Http404
 from cases.audit import audit_record, refuse_access
 from cases.models import AuditAction, Case, CaseMissionAccess
 from cases.selectors import access_case_by_id, access_case_record_by_id
+from config.querybatch import attach_prefetched, fetch_together
+from screening.models import Perpetrator, TraffickingEvent
 from screening.selectors import screening_approved_latest_first
 
 from .models import (
@@ -270,34 +272,48 @@ def _pending_entry(change: TraffickingDetailChange) -> dict[str, Any]:
     }
 
 
+def trafficking_profile_querysets(*, case: Case) -> dict[str, QuerySet]:
+    """What the current trafficking profile of a scoped ``case`` is built from."""
+    current = screening_approved_latest_first(case=case)[:1]
+    return {
+        "screening": current.select_related("interviewer", "created_by", "reviewed_by"),
+        "events": TraffickingEvent.objects.filter(screening__in=current.values("pk")),
+        "perpetrators": Perpetrator.objects.filter(screening__in=current.values("pk")),
+        "changes": case.trafficking_detail_changes.exclude(
+            status=TraffickingDetailChange.Status.REJECTED
+        )
+        .select_related("created_by", "reviewed_by")
+        .order_by("created_at", "pk"),
+    }
+
+
 def trafficking_profile_current(*, case: Case) -> dict[str, Any]:
+    """The case's current trafficking profile (``trafficking_profile_build``) in one query
+    whatever the number of details or rows. ``case`` must come from a scoped read
+    (``access_case_by_id``/``case_get``)."""
+    rows = fetch_together(trafficking_profile_querysets(case=case))
+    return trafficking_profile_build(case=case, rows=rows)
+
+
+def trafficking_profile_build(*, case: Case, rows: dict[str, list]) -> dict[str, Any]:
     """The case's current trafficking profile: for each item, the latest accepted further
     detail, else the current (latest approved) screening's answer, each with where it came
     from. Pending details are listed apart and change nothing yet.
-
-    Four queries whatever the number of details or rows. ``case`` must come from a scoped
-    read (``access_case_by_id``/``case_get``).
     """
-    screening = (
-        screening_approved_latest_first(case=case)
-        .select_related("interviewer", "created_by", "reviewed_by")
-        .prefetch_related("events", "perpetrators")
-        .first()
-    )
-    changes = list(
-        case.trafficking_detail_changes.exclude(status=TraffickingDetailChange.Status.REJECTED)
-        .select_related("created_by", "reviewed_by")
-        .order_by("created_at", "pk")
-    )
+    screening = rows["screening"][0] if rows["screening"] else None
+    if screening is not None:
+        attach_prefetched([screening], "events", rows["events"], "screening_id")
+        attach_prefetched([screening], "perpetrators", rows["perpetrators"], "screening_id")
+    changes = rows["changes"]
     accepted = [c for c in changes if c.status == TraffickingDetailChange.Status.ACCEPTED]
     items = []
     for item in profile_items().values():
         mine = [c for c in accepted if c.item == item.code]
         entry: dict[str, Any] = {"item": item.code, "label": item.label, "section": item.section}
         if item.is_rows:
-            rows: dict[Any, dict[str, Any]] = {}
+            by_position: dict[Any, dict[str, Any]] = {}
             for position, value, text in screening_rows(item, screening):
-                rows[position] = _row_entry(
+                by_position[position] = _row_entry(
                     item, position, value, text, _screening_provenance(screening)
                 )
             added = []
@@ -307,11 +323,11 @@ def trafficking_profile_current(*, case: Case) -> dict[str, Any]:
                     added.append(
                         _row_entry(item, None, change.value, change.value_text, provenance)
                     )
-                elif change.row_position in rows and change.screening_id == screening.pk:
-                    rows[change.row_position] = _row_entry(
+                elif change.row_position in by_position and change.screening_id == screening.pk:
+                    by_position[change.row_position] = _row_entry(
                         item, change.row_position, change.value, change.value_text, provenance
                     )
-            entry.update(is_rows=True, rows=[*rows.values(), *added])
+            entry.update(is_rows=True, rows=[*by_position.values(), *added])
         else:
             if mine:
                 latest = mine[-1]
@@ -456,18 +472,30 @@ def case_access_list_for_case(*, case: Case) -> QuerySet[CaseMissionAccess]:
     )
 
 
-def case_sharing_panel(*, case: Case, user) -> dict[str, Any]:
-    """What the case page shows of its sharing, in a fixed number of queries.
+def case_sharing_querysets(*, case: Case, user) -> dict[str, QuerySet]:
+    return {
+        "proposals": proposal_list_for_case(case=case)[:SHARING_PANEL_LIMIT],
+        "accesses": case_access_list_for_case(case=case),
+    }
 
-    ``case`` must come from a scoped read (``access_case_by_id``/``case_get``).
-    """
-    proposals = list(proposal_list_for_case(case=case)[:SHARING_PANEL_LIMIT])
+
+def case_sharing_build(*, case: Case, user, rows: dict[str, list]) -> dict[str, Any]:
+    proposals = rows["proposals"]
     return {
         "case": case,
-        "accesses": list(case_access_list_for_case(case=case)),
+        "accesses": rows["accesses"],
         "pending": [p for p in proposals if p.status == CaseAccessProposal.Status.PENDING],
         "decided": [p for p in proposals if p.status != CaseAccessProposal.Status.PENDING],
         # A closed case is read-only: nothing new is proposed for it (revoking stays possible).
         "can_propose": case.mission_id in user.caseworker_mission_ids and not case.is_closed,
         "is_central_admin": user.sees_all_missions,
     }
+
+
+def case_sharing_panel(*, case: Case, user) -> dict[str, Any]:
+    """What the case page shows of its sharing, in one query.
+
+    ``case`` must come from a scoped read (``access_case_by_id``/``case_get``).
+    """
+    rows = fetch_together(case_sharing_querysets(case=case, user=user))
+    return case_sharing_build(case=case, user=user, rows=rows)

@@ -331,6 +331,14 @@ def _cost(rng: random.Random, category: str, country: str) -> tuple[Decimal | No
     return (Decimal(cents) / 100).quantize(Decimal("0.01")), currency
 
 
+# Enum.values builds a new list on every read; the seed draws from these a million times.
+IMMEDIATE_NEED_CODES = ImmediateNeed.values
+HEALTH_NEED_CODES = HealthNeed.values
+LEGAL_NEED_CODES = LegalNeed.values
+DOCUMENTATION_NEED_CODES = DocumentationNeed.values
+SUPPORT_PLAN_TYPE_CODES = SupportPlanType.values
+
+
 class _Tables:
     def __init__(self) -> None:
         self.interviews = CopyTable(AssistanceInterview)
@@ -412,14 +420,14 @@ class _Assisted:
                 "interviewer_id": self.caseworker_id,
                 "language": self.language,
                 "interpreter_used": self.interpreter,
-                "immediate_needs": sorted(set(rng.sample(ImmediateNeed.values, rng.randint(1, 3)))),
-                "health_needs": sorted(set(rng.sample(HealthNeed.values, rng.randint(0, 2)))),
+                "immediate_needs": sorted(set(rng.sample(IMMEDIATE_NEED_CODES, rng.randint(1, 3)))),
+                "health_needs": sorted(set(rng.sample(HEALTH_NEED_CODES, rng.randint(0, 2)))),
                 "psychosocial_support_needed": rng.random() < 0.7,
-                "legal_needs": sorted(set(rng.sample(LegalNeed.values, rng.randint(0, 2)))),
+                "legal_needs": sorted(set(rng.sample(LEGAL_NEED_CODES, rng.randint(0, 2)))),
                 "documentation_needs": (
                     [DocumentationNeed.TRAVEL_DOCUMENT]
                     if abroad and wish == PersonWish.RETURN
-                    else sorted(set(rng.sample(DocumentationNeed.values, rng.randint(0, 1))))
+                    else sorted(set(rng.sample(DOCUMENTATION_NEED_CODES, rng.randint(0, 1))))
                 ),
                 "safety_risk_level": RISK_LEVELS(rng),
                 "wish": wish,
@@ -445,7 +453,7 @@ class _Assisted:
                 "created_by_id": self.caseworker_id,
                 "created_at": created,
                 "updated_at": max(created, updated),
-                "plan_types": sorted(set(rng.sample(SupportPlanType.values, rng.randint(1, 3)))),
+                "plan_types": sorted(set(rng.sample(SUPPORT_PLAN_TYPE_CODES, rng.randint(1, 3)))),
                 "objectives": OBJECTIVES,
                 "action_plan": ACTION_PLAN,
                 "start_date": start,

@@ -112,9 +112,31 @@ def chain_head() -> tuple[int, str]:
     return (row[0], row[1]) if row else (0, GENESIS_HASH)
 
 
+def lock_chain_and_read_head() -> tuple[int, str]:
+    """``lock_chain()`` then ``chain_head()`` in one round trip.
+
+    Two statements in one simple-protocol message (Django's psycopg cursor binds parameters on
+    the client): PostgreSQL takes a fresh snapshot for each statement at READ COMMITTED, so the
+    head is read only once the lock is held, and sees the row of a writer that committed while
+    this one waited. One statement doing both would read the head with a snapshot taken before
+    the wait, and miss that row.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(%s); "  # noqa: S608 - a constant table name
+            f"SELECT seq, row_hash FROM {AUDIT_TABLE} "
+            "WHERE seq IS NOT NULL ORDER BY seq DESC LIMIT 1",
+            [CHAIN_LOCK_KEY],
+        )
+        if not cursor.nextset():
+            raise RuntimeError("the audit chain's head query returned no result")
+        row = cursor.fetchone()
+    return (row[0], row[1]) if row else (0, GENESIS_HASH)
+
+
 def chain_event(event) -> None:
-    """Give an unsaved AuditEvent its place in the chain. Call under ``lock_chain()``."""
-    seq, prev = chain_head()
+    """Give an unsaved AuditEvent its place in the chain, taking the chain's lock."""
+    seq, prev = lock_chain_and_read_head()
     fields = {name: getattr(event, name) for name in CHAINED_FIELDS}
     event.seq = seq + 1
     event.prev_hash = prev

@@ -515,8 +515,7 @@ class AuditEventQuerySet(models.QuerySet):
         """Chain each row in order, under one lock, then insert them together."""
         objs = list(objs)
         with transaction.atomic(using=self.db, savepoint=False):
-            audit_chain.lock_chain()
-            seq, prev = audit_chain.chain_head()
+            seq, prev = audit_chain.lock_chain_and_read_head()
             for obj in objs:
                 fields = {name: getattr(obj, name) for name in audit_chain.CHAINED_FIELDS}
                 seq += 1
@@ -582,7 +581,6 @@ class AuditEvent(models.Model):
         # No savepoint of its own (two round trips saved): a failed insert fails the caller's
         # transaction, as it did before; outside one, this is the transaction that holds the lock.
         with transaction.atomic(using=kwargs.get("using"), savepoint=False):
-            audit_chain.lock_chain()
             audit_chain.chain_event(self)
             super().save(*args, **kwargs)
 

@@ -202,13 +202,16 @@ def _is_central_admin(user) -> bool:
     return bool(user is not None and user.is_authenticated and user.sees_all_missions)
 
 
-def case_links(*, case: Case, user) -> list[dict[str, Any]]:
-    """The other cases of the same person, for central administrators only (else empty)."""
+def case_links_queryset(*, case: Case, user) -> QuerySet[CaseLink]:
+    """The links of ``case`` to other cases of the same person: central administrators only."""
     if not _is_central_admin(user):
-        return []
-    links = CaseLink.objects.filter(Q(earlier_case=case) | Q(later_case=case)).select_related(
+        return CaseLink.objects.none()
+    return CaseLink.objects.filter(Q(earlier_case=case) | Q(later_case=case)).select_related(
         "earlier_case__mission", "later_case__mission"
     )
+
+
+def case_links_rows(*, case: Case, links: Iterable[CaseLink]) -> list[dict[str, Any]]:
     rows = []
     for link in links:
         other = link.later_case if link.earlier_case_id == case.pk else link.earlier_case
@@ -216,14 +219,18 @@ def case_links(*, case: Case, user) -> list[dict[str, Any]]:
     return sorted(rows, key=lambda row: (row["case"].registered_on, row["case"].reference))
 
 
-def closure_panel(*, case: Case, user) -> dict[str, Any]:
-    """What the case page's closure panel shows ``user`` (who can already see ``case``)."""
-    requests = list(
-        case.closure_requests.select_related("requested_by", "decided_by").order_by(
+def closure_panel_querysets(*, case: Case, user) -> dict[str, QuerySet]:
+    return {
+        "latest": case.closure_requests.select_related("requested_by", "decided_by").order_by(
             "-requested_at", "-id"
-        )[:1]
-    )
-    latest = requests[0] if requests else None
+        )[:1],
+        "links": case_links_queryset(case=case, user=user),
+    }
+
+
+def closure_panel_build(*, case: Case, user, rows: dict[str, list]) -> dict[str, Any]:
+    """What the case page's closure panel shows ``user`` (who can already see ``case``)."""
+    latest = rows["latest"][0] if rows["latest"] else None
     pending = latest if latest and latest.status == CaseClosureRequest.Status.PENDING else None
     returned = latest if latest and latest.status == CaseClosureRequest.Status.RETURNED else None
     is_admin = _is_central_admin(user)
@@ -237,7 +244,7 @@ def closure_panel(*, case: Case, user) -> dict[str, Any]:
         "is_requester": bool(pending and pending.requested_by_id == user.pk),
         "can_reopen": is_closed and is_admin,
         "is_admin": is_admin,
-        "links": case_links(case=case, user=user),
+        "links": case_links_rows(case=case, links=rows["links"]),
     }
 
 

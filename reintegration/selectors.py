@@ -12,6 +12,7 @@ from assistance.services import ASSISTANCE_CASE_STATUSES
 from cases.audit import audit_record
 from cases.models import AuditAction, Case
 from cases.selectors import access_case_by_id, access_case_record_by_id
+from config.querybatch import fetch_together
 
 from .charts import monitoring_chart
 from .models import MonitoringVisit, ReintegrationAssistance, ReintegrationPlan
@@ -70,19 +71,25 @@ def visit_list_for_case(*, case: Case) -> QuerySet[MonitoringVisit]:
     )
 
 
-def reintegration_case_panel(*, case: Case, user) -> dict[str, Any]:
-    """What the case page shows of reintegration, in three queries whatever the number of
-    items and visits. ``case`` must come from a scoped read."""
-    plan = plan_for_case(case=case)
-    items = list(assistance_list_for_case(case=case))
-    visits = list(visit_list_for_case(case=case)) if plan is not None else []
+def reintegration_case_querysets(*, case: Case, user) -> dict[str, QuerySet]:
+    """What the case page's reintegration section reads (``case`` from a scoped read)."""
+    return {
+        "plan": ReintegrationPlan.objects.filter(case=case)[:1],
+        "items": assistance_list_for_case(case=case),
+        "visits": visit_list_for_case(case=case),
+    }
+
+
+def reintegration_case_build(*, case: Case, user, rows: dict[str, list]) -> dict[str, Any]:
+    plan = rows["plan"][0] if rows["plan"] else None
+    visits = rows["visits"] if plan is not None else []
     done = sorted(
         (v for v in visits if v.status == MonitoringVisit.Status.DONE),
         key=lambda v: (v.done_date, v.created_at),
     )
     return {
         "plan": plan,
-        "items": items,
+        "items": rows["items"],
         "visits": visits,
         "done_visits": done,
         "chart": monitoring_chart(done),
@@ -94,6 +101,13 @@ def reintegration_case_panel(*, case: Case, user) -> dict[str, Any]:
             ReintegrationAssistance.Status.CANCELLED,
         ),
     }
+
+
+def reintegration_case_panel(*, case: Case, user) -> dict[str, Any]:
+    """What the case page shows of reintegration, in one query whatever the number of items
+    and visits. ``case`` must come from a scoped read."""
+    rows = fetch_together(reintegration_case_querysets(case=case, user=user))
+    return reintegration_case_build(case=case, user=user, rows=rows)
 
 
 def overdue_visit_list(*, user, mission_id: int | None = None) -> QuerySet[MonitoringVisit]:

@@ -191,6 +191,10 @@ def _amount(rng: random.Random, option: str, country: str) -> tuple[Decimal | No
     return (Decimal(cents) / 100).quantize(Decimal("0.01")), currency
 
 
+# Enum.values builds a new list on every read.
+DIMENSIONS = Dimension.values
+
+
 class _Tables:
     def __init__(self) -> None:
         self.plans = CopyTable(ReintegrationPlan)
@@ -332,7 +336,7 @@ class _Reintegrated:
         rng = self.rng
         grace = datetime.timedelta(days=settings.HARBOUR_MONITORING_GRACE_DAYS)
         open_case = self.case.status != CaseStatus.CLOSED
-        scores = {dimension: FIRST_SCORE(rng) for dimension in Dimension.values}
+        scores = {dimension: FIRST_SCORE(rng) for dimension in DIMENSIONS}
         for month in months:
             planned = add_months(self.anchor_date, month)
             row: dict[str, Any] = {
@@ -363,7 +367,7 @@ class _Reintegrated:
                 continue
             done = min(planned + datetime.timedelta(days=rng.randint(0, 14)), self.today)
             retrafficked = rng.random() < RETRAFFICKED_SHARE
-            for dimension in Dimension.values:
+            for dimension in DIMENSIONS:
                 step = -2 if retrafficked else DRIFT(rng)
                 scores[dimension] = max(SCORE_MIN, min(SCORE_MAX, scores[dimension] + step))
                 row[f"{dimension}_score"] = scores[dimension]

@@ -10,8 +10,9 @@ from cases.audit import audit_record
 from cases.models import AuditAction, Case
 from cases.selectors import access_case_record_by_id
 from cases.vocabularies import ExploitationType, MeansOfControl, country_names
+from config.querybatch import attach_prefetched, fetch_together
 
-from .models import Screening
+from .models import Screening, TraffickingEvent
 
 
 def screening_queryset(*, user) -> QuerySet[Screening]:
@@ -78,15 +79,22 @@ def screening_get(*, user, screening_id: Any) -> Screening:
     return screening
 
 
-def screening_case_panel(*, case: Case, user) -> dict[str, Any]:
-    """What the case page shows of its screenings, in two queries whatever their number.
+def screening_case_querysets(*, case: Case, user) -> dict[str, QuerySet]:
+    """What the case page's screening panel reads (``case`` from a scoped read)."""
+    return {
+        "screenings": case.screenings.order_by("-created_at", "-pk"),
+        "events": TraffickingEvent.objects.filter(screening__case=case).order_by(
+            "screening", "position"
+        ),
+    }
 
-    ``case`` must come from a scoped read (``access_case_by_id``/``case_get``).
-    """
+
+def screening_case_build(*, case: Case, user, rows: dict[str, list]) -> dict[str, Any]:
     # services imports this module, so its rule on which cases can be screened is read late.
     from .services import OPEN_CASE_STATUSES
 
-    screenings = list(case.screenings.prefetch_related("events").order_by("-created_at", "-pk"))
+    screenings = rows["screenings"]
+    attach_prefetched(screenings, "events", rows["events"], "screening_id")
     approved = [s for s in screenings if s.status == Screening.Status.APPROVED]
     current = max(approved, key=lambda s: s.reviewed_at, default=None)
     open_screenings = [s for s in screenings if s.status != Screening.Status.APPROVED]
@@ -108,6 +116,15 @@ def screening_case_panel(*, case: Case, user) -> dict[str, Any]:
             not user.is_researcher and case.status in OPEN_CASE_STATUSES and not open_screenings
         ),
     }
+
+
+def screening_case_panel(*, case: Case, user) -> dict[str, Any]:
+    """What the case page shows of its screenings, in one query whatever their number.
+
+    ``case`` must come from a scoped read (``access_case_by_id``/``case_get``).
+    """
+    rows = fetch_together(screening_case_querysets(case=case, user=user))
+    return screening_case_build(case=case, user=user, rows=rows)
 
 
 def _labels(screening: Screening | None, field: str, choices) -> list[str]:

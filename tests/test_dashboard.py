@@ -100,3 +100,55 @@ def test_dashboard_query_count_does_not_grow_with_cases(
     # returned closure requests (1).
     with django_assert_max_num_queries(13):
         client.get(URL)
+
+
+TRANSACTION_CONTROL = ("SAVEPOINT", "RELEASE SAVEPOINT")
+# Session, user, memberships, counts, my cases, upcoming movements and their cases, services
+# in progress, overdue visits, returned closure requests, the session save.
+CASEWORKER_DASHBOARD_QUERIES = 11
+
+
+def _dashboard_records(case, user, n):
+    """``n`` rows for every panel of the caseworker's dashboard."""
+    for _ in range(n):
+        movement = factories.MovementFactory(case=case, created_by=user, status="cancelled")
+        factories.MovementLegFactory(movement=movement)
+        factories.AssistanceServiceFactory(case=case, created_by=user, status="in_progress")
+        plan = factories.ReintegrationPlanFactory(
+            case=factories.ActiveCaseFactory(mission=case.mission, assigned_to=user)
+        )
+        factories.MonitoringVisitFactory(plan=plan, status="overdue")
+        factories.CaseClosureRequestFactory(
+            case=factories.ActiveCaseFactory(mission=case.mission, assigned_to=user),
+            requested_by=user,
+            status="returned",
+        )
+    # One open movement per case: the upcoming one of this case.
+    factories.MovementLegFactory(movement=factories.MovementFactory(case=case, created_by=user))
+
+
+def _dashboard_queries(client) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as context:
+        assert client.get(URL).status_code == 200
+    return len(
+        [q for q in context.captured_queries if not q["sql"].startswith(TRANSACTION_CONTROL)]
+    )
+
+
+@pytest.mark.parametrize("n", [1, 5])
+def test_caseworker_dashboard_costs_a_fixed_number_of_queries_with_every_panel_filled(
+    n, client_for, caseworker_a, mission_a
+):
+    case = factories.ActiveCaseFactory(mission=mission_a, assigned_to=caseworker_a)
+    _dashboard_records(case, caseworker_a, n)
+    client = client_for(caseworker_a)
+    client.get(URL)
+
+    assert _dashboard_queries(client) == CASEWORKER_DASHBOARD_QUERIES
+    html = client.get(URL).content.decode()
+    services = reverse("assistance:services", kwargs={"case_id": case.pk})
+    assert html.count(f'href="{services}') == n
+    assert html.count('href="/assistance/movements/') == 1

@@ -1,52 +1,20 @@
-"""Template tags that show assistance on other apps' pages: the case page and the dashboard."""
+"""Template tags that show assistance on other apps' pages: coded answers in words, and the
+dashboard panel. The case page's sections are read by its view (``assistance.case_page``)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django import template
-from django.db import models
-from django.utils.translation import gettext_lazy as _
 
-from assistance import services
-from assistance.models import (
-    AssistanceInterview,
-    DocumentationNeed,
-    HealthNeed,
-    ImmediateNeed,
-    LegalNeed,
-)
-from assistance.selectors import (
-    interview_list_for_case,
-    movement_list_for_case,
-    movement_list_upcoming,
-    referral_list_for_case,
-    service_list_for_case,
-    service_list_in_progress,
-    support_plan_for_case,
-)
-from cases.vocabularies import CaseStatus, SupportPlanType
+from assistance import case_page
+from assistance.models import AssistanceInterview
+from assistance.selectors import movement_list_upcoming, service_list_in_progress
 
 register = template.Library()
 
-# How many rows of each kind the case page and the dashboard show before "see all".
-INTERVIEWS_SHOWN = 10
-SERVICES_SHOWN = 5
-REFERRALS_SHOWN = 10
-MOVEMENTS_SHOWN = 5
+# How many rows of each kind the dashboard shows before "see all".
 DASHBOARD_SHOWN = 10
-
-NEEDS: tuple[tuple[str, Any, type[models.TextChoices]], ...] = (
-    ("immediate_needs", _("Immediate needs"), ImmediateNeed),
-    ("health_needs", _("Health needs"), HealthNeed),
-    ("legal_needs", _("Legal needs"), LegalNeed),
-    ("documentation_needs", _("Documentation needs"), DocumentationNeed),
-)
-
-
-def _labels(codes: list[str], choices: type[models.TextChoices]) -> list[str]:
-    names = dict(choices.choices)
-    return [str(names.get(code, code)) for code in codes]
 
 
 def _bounded(queryset, limit: int) -> tuple[list, bool]:
@@ -58,44 +26,12 @@ def _bounded(queryset, limit: int) -> tuple[list, bool]:
 @register.simple_tag
 def needs_summary(interview: AssistanceInterview) -> list[dict[str, Any]]:
     """The coded needs of an interview, in words, one entry per kind of need."""
-    return [
-        {"label": label, "needs": _labels(getattr(interview, field), choices)}
-        for field, label, choices in NEEDS
-    ]
+    return case_page.needs_summary(interview)
 
 
 @register.simple_tag
 def plan_type_labels(codes: list[str]) -> list[str]:
-    return _labels(codes, SupportPlanType)
-
-
-@register.simple_tag(takes_context=True)
-def assistance_case_panel(context: template.Context, case) -> dict[str, Any]:
-    """The assistance sections of ``case``, which the case page has already read in scope.
-
-    A fixed number of queries whatever the number of records: each list is bounded."""
-    interviews, more_interviews = _bounded(interview_list_for_case(case=case), INTERVIEWS_SHOWN)
-    service_rows, more_services = _bounded(service_list_for_case(case=case), SERVICES_SHOWN)
-    referrals, more_referrals = _bounded(referral_list_for_case(case=case), REFERRALS_SHOWN)
-    movements, more_movements = _bounded(movement_list_for_case(case=case), MOVEMENTS_SHOWN)
-    latest = interviews[0] if interviews else None
-    return {
-        "can_interview": case.status == CaseStatus.ACTIVE,
-        "can_record": case.status in services.ASSISTANCE_CASE_STATUSES,
-        "not_active_message": _(services.CASE_NOT_ACTIVE_MESSAGE),
-        "interviews": interviews,
-        "more_interviews": more_interviews,
-        "latest": latest,
-        "needs": needs_summary(latest) if latest else [],
-        "plan": support_plan_for_case(case=case),
-        "services": service_rows,
-        "more_services": more_services,
-        "referrals": referrals,
-        "more_referrals": more_referrals,
-        "movements": movements,
-        "more_movements": more_movements,
-        "has_open_movement": any(m.status in services.MOVEMENT_NEXT for m in movements),
-    }
+    return case_page.plan_type_labels(codes)
 
 
 @register.simple_tag(takes_context=True)

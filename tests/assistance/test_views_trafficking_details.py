@@ -12,6 +12,7 @@ from assistance.profile_views import (
     CHANGE_RECORDED_MESSAGE,
     PROPOSED_MESSAGE,
 )
+from cases.case_page import case_sections_read
 from cases.models import CaseMissionAccess
 from tests import factories
 
@@ -25,11 +26,21 @@ def screening(active_case_a, caseworker_a):
     return screening
 
 
+# Each panel's template, the name it reads its data under, and its case-page section.
+PANELS = {
+    "assistance/_trafficking_profile.html": ("profile", "trafficking_profile"),
+    "assistance/_sharing.html": ("sharing", "sharing"),
+}
+
+
 def render_panel(template_name, case, user):
+    """The panel as the case page renders it: its section read by ``case_sections_read``."""
     request = RequestFactory().get("/")
     request.user = user
+    name, section = PANELS[template_name]
+    panel = case_sections_read(case=case, user=user)[section]
     template = Template('{% include "' + template_name + '" %}')
-    return template.render(Context({"case": case, "request": request}))
+    return template.render(Context({"case": case, "request": request, name: panel}))
 
 
 # The case page panels

@@ -3,6 +3,8 @@
 import datetime
 import hashlib
 import json
+import threading
+import time
 
 import pytest
 from django import conf as django_conf
@@ -121,6 +123,46 @@ def test_each_row_follows_the_previous_one():
     assert second.prev_hash == first.row_hash
     assert third.prev_hash == second.row_hash
     assert len({first.row_hash, second.row_hash, third.row_hash}) == 3
+
+
+def test_an_audited_row_costs_two_statements(django_assert_num_queries):
+    # The lock and the head travel together; then the insert.
+    with django_assert_num_queries(2) as queries:
+        audit_record(actor=None, action=AuditAction.AUDIT_VIEWED)
+
+    assert "pg_advisory_xact_lock" in queries.captured_queries[0]["sql"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_writer_that_waited_for_the_lock_chains_after_the_one_it_waited_for():
+    """The head is read after the lock is granted, with a snapshot that sees the rows of the
+    writer that held it (one statement for both would read a snapshot from before the wait)."""
+    holding = threading.Event()
+    errors: list[BaseException] = []
+
+    def second_writer() -> None:
+        try:
+            holding.wait(timeout=10)
+            factories.AuditEventFactory()
+        except BaseException as exc:  # reported by the main thread
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=second_writer)
+    thread.start()
+    with transaction.atomic():
+        first = factories.AuditEventFactory()
+        holding.set()
+        # Long enough for the second writer to be waiting on the lock when this commits.
+        time.sleep(0.5)
+    thread.join(timeout=20)
+
+    assert not errors
+    second = AuditEvent.objects.exclude(pk=first.pk).get()
+    assert second.seq == first.seq + 1
+    assert second.prev_hash == first.row_hash
+    assert audit_verify().problem is None
 
 
 def test_the_hash_is_sha256_of_the_documented_canonical_content(case_a, caseworker_a):
