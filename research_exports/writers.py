@@ -280,15 +280,23 @@ def report_text(report: dict[str, Any]) -> str:
             "is small); small groups are suppressed like any other small count."
         ),
         "",
-        _("Cells in the table: %(n)d.") % {"n": report.get("cells", 0)},
-        _("Cells suppressed by the threshold: %(n)d.")
-        % {"n": report.get("cells_suppressed_threshold", 0)},
-        _("Cells suppressed to protect other cells (complementary suppression): %(n)d.")
-        % {"n": report.get("cells_suppressed_complementary", 0)},
-        _("Totals suppressed by the threshold: %(n)d.")
-        % {"n": report.get("totals_suppressed_threshold", 0)},
-        _("Totals suppressed to protect cells: %(n)d.")
-        % {"n": report.get("totals_suppressed_complementary", 0)},
+        _(
+            "A filter is published as one more variable of the table: a filtered table is "
+            "a slice of the one table of all those variables, protected as a whole, so "
+            "tables with different filters never differ by a small group."
+        ),
+        _("Variables of the published table: %(names)s")
+        % {"names": ", ".join(report.get("table_dimensions", report.get("dimensions", [])))},
+        "",
+        _(
+            "Every combination of the values in the table is listed. A count that is zero "
+            "and a count that is withheld are shown the same way, as 0 or hidden, so a "
+            "hidden count does not tell that people are there."
+        ),
+        _("Cells listed: %(n)d, of which 0 or hidden: %(hidden)d.")
+        % {"n": report.get("cells", 0), "hidden": report.get("cells_hidden", 0)},
+        _("Totals listed: %(n)d, of which 0 or hidden: %(hidden)d.")
+        % {"n": report.get("totals_listed", 0), "hidden": report.get("totals_hidden", 0)},
     ]
     return "\n".join(lines) + "\n"
 

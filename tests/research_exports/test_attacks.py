@@ -12,12 +12,14 @@ import itertools
 import math
 import threading
 
+import numpy as np
 import pytest
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.urls import reverse
 from rest_framework.test import APIClient
+from scipy.optimize import linprog
 
 from accounts.models import User
 from cases.models import AuditAction, AuditEvent
@@ -126,6 +128,113 @@ def narrowest_suppressed_range(table: disclosure.Table, extracts: list[Extract])
     return min(hi - lo for lo, hi in ranges.values())
 
 
+def _in_filters(cell: dict[str, str], filters: dict) -> bool:
+    """Whether a person of this fine cell is in a request's filtered population."""
+    for key, name in (
+        ("citizenship", "citizenship"),
+        ("country_of_exploitation", "CountryOfExploitation"),
+    ):
+        if filters.get(key) and cell[name] not in filters[key]:
+            return False
+    first, last = filters.get("year_from"), filters.get("year_to")
+    if first is not None or last is not None:
+        if "yearOfRegistration" in cell:
+            start = end = int(cell["yearOfRegistration"])
+        else:
+            start, end = (int(y) for y in cell["yearBand"].split("--"))
+        if (first is not None and start < first) or (last is not None and end > last):
+            return False
+    return True
+
+
+def attacker_narrowest_range(fine: disclosure.Table, received: list[Extract]) -> float:
+    """The narrowest range an attacker's linear program leaves any figure of 1 to k-1 people.
+
+    The unknowns are the counts of ``fine``, a table of every variable the requests used as
+    dimension or filter; the attacker even knows which of its cells are empty. Every figure
+    a request published is an equation over the fine cells it adds up (those matching its
+    values and its request's filters). Targets: every fine cell of 1 to k-1 people and every
+    hidden figure of 1 to k-1 people.
+    """
+    keys = sorted(c for c, v in fine.cells.items() if v > 0)
+    named = [dict(zip(fine.dimensions, c, strict=True)) for c in keys]
+    equations: list[tuple[list[int], int]] = []
+    targets: list[list[int]] = [[i] for i, c in enumerate(keys) if fine.cells[c] < K]
+
+    def members(fixed: dict[str, str], filters: dict) -> list[int]:
+        return [
+            i
+            for i, cell in enumerate(named)
+            if all(cell[d] == v for d, v in fixed.items()) and _in_filters(cell, filters)
+        ]
+
+    for extract in received:
+        result, filters = extract.result, extract.filters
+        dims = result["dimensions"]
+        figures = [(dict(zip(dims, r["values"], strict=True)), r["count"]) for r in result["rows"]]
+        figures += [
+            (dict(zip(dims[:-1], r["values"], strict=True)), r["count"])
+            for r in result["row_totals"]
+        ]
+        figures += [({dims[-1]: r["values"][0]}, r["count"]) for r in result["column_totals"]]
+        if result.get("grand_total_published", True):
+            figures.append(({}, result["grand_total"]))
+        for fixed, count in figures:
+            parts = members(fixed, filters)
+            if count is not None:
+                equations.append((parts, count))
+            elif 0 < sum(fine.cells[keys[i]] for i in parts) < K:
+                targets.append(parts)
+    n = len(keys)
+    a_eq = np.zeros((len(equations), n))
+    for row, (parts, _count) in enumerate(equations):
+        a_eq[row, parts] = 1
+    b_eq = np.array([count for _parts, count in equations], dtype=float)
+    narrowest = math.inf
+    for parts in targets:
+        c = np.zeros(n)
+        c[parts] = 1
+        bounds = [(1, None)] * n
+        low = linprog(c, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs")
+        high = linprog(-c, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs")
+        assert low.status == 0
+        width = math.inf if high.status == 3 else -high.fun - low.fun
+        narrowest = min(narrowest, width)
+    return narrowest
+
+
+# ---------------------------------------------------------------------------- attack 1
+
+
+def test_complement_filter_attack_all_citizenships_then_all_but_one(
+    researcher, small_mart, django_capture_on_commit_callbacks
+):
+    everyone = request_built(
+        researcher,
+        django_capture_on_commit_callbacks,
+        ["yearOfRegistration", "gender"],
+        {"citizenship": ["BGD", "IND", "NPL"]},
+    )
+    all_but_one = request_built(
+        researcher,
+        django_capture_on_commit_callbacks,
+        ["yearOfRegistration", "gender"],
+        {"citizenship": ["BGD", "IND"]},
+    )
+
+    fine = aggregate(
+        dimensions=["yearOfRegistration", "gender", "citizenship"],
+        snapshot_id=small_mart.pk,
+        filters={},
+        policy=everyone.policy,
+    )
+    assert attacker_narrowest_range(fine, [everyone, all_but_one]) >= K
+    # Both are slices of one protected table: a figure they share is published alike.
+    shared = dict(published(everyone)[1])
+    assert all(shared[key] == count for key, count in published(all_but_one)[1])
+    assert any(count is not None for _key, count in published(all_but_one)[1])
+
+
 # ---------------------------------------------------------------------------- attack 3
 
 
@@ -209,6 +318,38 @@ def test_year_range_attack_ranges_one_year_apart_cannot_both_be_asked(
             file_format="json",
         )
     assert Extract.objects.count() == 1
+
+
+def test_year_band_attack_two_band_ranges_cannot_be_subtracted(
+    researcher, small_mart, django_capture_on_commit_callbacks
+):
+    # A few people in 2017 (band 2015-2019), many in 2020-2022 (band 2020-2024).
+    for gender in ("Woman", "Man"):
+        for citizenship in ("NPL", "IND", "BGD"):
+            factories.add_mart_rows(
+                small_mart, 2, year_of_registration=2017, gender=gender, citizenship=citizenship
+            )
+    two_bands = request_built(
+        researcher,
+        django_capture_on_commit_callbacks,
+        ["gender", "citizenship"],
+        {"year_from": 2015, "year_to": 2024},
+    )
+    one_band = request_built(
+        researcher,
+        django_capture_on_commit_callbacks,
+        ["gender", "citizenship"],
+        {"year_from": 2020, "year_to": 2024},
+    )
+
+    assert two_bands.result["dimensions"][0] == "yearBand"
+    fine = aggregate(
+        dimensions=["yearBand", "gender", "citizenship"],
+        snapshot_id=small_mart.pk,
+        filters={},
+        policy=one_band.policy,
+    )
+    assert attacker_narrowest_range(fine, [two_bands, one_band]) >= K
 
 
 # ---------------------------------------------------------------------------- attack 6

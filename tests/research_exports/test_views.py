@@ -31,10 +31,9 @@ REPORT = {
     "snapshot": 1,
     "policy": {"threshold": 11, "rounding_base": 1, "suppressed_countries": []},
     "cells": 3,
-    "cells_suppressed_threshold": 1,
-    "cells_suppressed_complementary": 0,
-    "totals_suppressed_threshold": 0,
-    "totals_suppressed_complementary": 0,
+    "cells_hidden": 1,
+    "totals_listed": 1,
+    "totals_hidden": 0,
     "rounding_base": 1,
 }
 VALID = {"dimensions": ["gender", "ageBroad"], "file_format": "csv"}
@@ -295,7 +294,7 @@ def test_result_shows_suppressed_cells_as_suppressed_not_zero(client_for, ready_
     cells = re.findall(r'<tr><td>([^<]*)</td><td class="count">(.*?)</td></tr>', table)
     assert cells == [
         ("2020", "40"),
-        ("2021", '<span class="suppressed">suppressed</span>'),
+        ("2021", '<span class="suppressed">0 or hidden</span>'),
         ("2022", "55"),
     ]
 

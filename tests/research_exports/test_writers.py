@@ -29,10 +29,9 @@ REPORT = {
     "snapshot": 7,
     "policy": {"threshold": 11, "rounding_base": 5, "suppressed_countries": ["BGD"]},
     "cells": 3,
-    "cells_suppressed_threshold": 1,
-    "cells_suppressed_complementary": 0,
-    "totals_suppressed_threshold": 0,
-    "totals_suppressed_complementary": 0,
+    "cells_hidden": 1,
+    "totals_listed": 1,
+    "totals_hidden": 0,
     "rounding_base": 5,
 }
 
