@@ -352,6 +352,146 @@ def test_year_band_attack_two_band_ranges_cannot_be_subtracted(
     assert attacker_narrowest_range(fine, [two_bands, one_band]) >= K
 
 
+# ---------------------------------------------------------------------------- attack 5
+
+SEX, LABOUR, BEGGING = "SexualExploitation", "ForcedLabour", "ForcedBegging"
+
+
+def pattern_attacker_narrowest_range(extract: Extract, people: dict) -> float:
+    """The narrowest range an attacker leaves any hidden figure of 1 to k-1 people in a
+    year x type-of-exploitation table, by a linear program over the people themselves.
+
+    The unknowns are the numbers of people of each year with each set of types (the
+    exact structure of a multi-valued variable, not a relaxation of it): a cell counts those
+    whose set holds its type, a row total those of its year, a column total those whose set
+    holds its type, the grand total everyone. ``people`` maps (year, set of types) to the
+    true count, for the targets.
+    """
+    result = extract.result
+    assert result["dimensions"] == ["yearOfRegistration", "typeOfExploitation"]
+    years = sorted({r["values"][0] for r in result["rows"]})
+    types = sorted({r["values"][1] for r in result["rows"]} - {""})
+    sets = [
+        frozenset(c) for size in range(len(types) + 1) for c in itertools.combinations(types, size)
+    ]
+    unknowns = [(y, s) for y in years for s in sets]
+
+    def holds(unknown, year=None, kind=None) -> bool:
+        y, s = unknown
+        if year is not None and y != year:
+            return False
+        if kind is None:
+            return True
+        return (not s) if kind == "" else kind in s
+
+    figures = [
+        (holds_args, r["count"]) for r in result["rows"] for holds_args in [tuple(r["values"])]
+    ]
+    figures += [((r["values"][0], None), r["count"]) for r in result["row_totals"]]
+    figures += [((None, r["values"][0]), r["count"]) for r in result["column_totals"]]
+    figures.append(((None, None), result["grand_total"]))
+    truth = {(str(y), frozenset(s)): n for (y, s), n in people.items()}
+
+    def members(year, kind) -> list[int]:
+        return [i for i, u in enumerate(unknowns) if holds(u, year, kind)]
+
+    equations, targets = [], []
+    for (year, kind), count in figures:
+        parts = members(year, kind)
+        if count is not None:
+            equations.append((parts, count))
+        elif 0 < sum(truth.get(unknowns[i], 0) for i in parts) < K:
+            targets.append(parts)
+    assert targets, "the table hides no small figure: the test data is wrong"
+    a_eq = np.zeros((len(equations), len(unknowns)))
+    for row, (parts, _count) in enumerate(equations):
+        a_eq[row, parts] = 1
+    b_eq = np.array([count for _parts, count in equations], dtype=float)
+    narrowest = math.inf
+    for parts in targets:
+        c = np.zeros(len(unknowns))
+        c[parts] = 1
+        low = linprog(c, A_eq=a_eq, b_eq=b_eq, bounds=(0, None), method="highs")
+        high = linprog(-c, A_eq=a_eq, b_eq=b_eq, bounds=(0, None), method="highs")
+        assert low.status == 0
+        width = math.inf if high.status == 3 else -high.fun - low.fun
+        narrowest = min(narrowest, width)
+    return narrowest
+
+
+@pytest.mark.parametrize(
+    "people",
+    [
+        # One small year whose people have two types each: its row total was published as
+        # the grand total less the other years.
+        {
+            (2020, (SEX,)): 30,
+            (2020, (LABOUR,)): 25,
+            (2021, (SEX,)): 40,
+            (2021, (LABOUR,)): 20,
+            (2022, (SEX, LABOUR)): 5,
+        },
+        # Small types inside large years, and a small year with one type.
+        {
+            (2020, (SEX,)): 45,
+            (2020, (SEX, BEGGING)): 3,
+            (2020, (LABOUR,)): 30,
+            (2021, (LABOUR, BEGGING)): 4,
+            (2021, (SEX,)): 28,
+            (2021, (LABOUR,)): 19,
+            (2022, (BEGGING,)): 6,
+            (2022, (SEX,)): 2,
+        },
+    ],
+)
+def test_multi_valued_totals_attack_no_small_total_is_pinned(
+    researcher, snapshot, django_capture_on_commit_callbacks, people
+):
+    for (year, types), count in people.items():
+        factories.add_mart_rows(
+            snapshot, count, year_of_registration=year, exploitation_types=list(types)
+        )
+
+    extract = request_built(
+        researcher, django_capture_on_commit_callbacks, ["yearOfRegistration", "typeOfExploitation"]
+    )
+
+    assert pattern_attacker_narrowest_range(extract, people) >= K
+
+
+def test_multi_valued_suppressed_totals_are_checked_by_the_linear_program():
+    # Years 2020 and 2021 published, 2022 hidden: the grand total is their sum, so 2022 is
+    # pinned unless another total goes too.
+    table = disclosure.Table(
+        dimensions=("yearOfRegistration", "typeOfExploitation"),
+        cells={
+            ("2020", SEX): 30,
+            ("2020", LABOUR): 25,
+            ("2021", SEX): 40,
+            ("2021", LABOUR): 20,
+            ("2022", SEX): 5,
+            ("2022", LABOUR): 5,
+        },
+        row_totals={("2020",): 55, ("2021",): 60, ("2022",): 5},
+        column_totals={(SEX,): 75, (LABOUR,): 50},
+        grand_total=120,
+        rows_additive=False,
+        columns_additive=True,
+        grand_additive=False,
+    )
+    hidden = {("row", ("2022",))}
+    ranges = disclosure._ranges(
+        table.cells, {("2022", SEX), ("2022", LABOUR)}, table.margins(), hidden, hidden
+    )
+    assert ranges[("row", ("2022",))] == (5.0, 5.0)
+
+    result = disclosure.protect(table, disclosure.Policy(threshold=K))
+
+    assert result.row_totals[("2022",)] is None
+    published = [v for v in result.row_totals.values() if v is not None]
+    assert result.grand_total is None or len(published) < 2
+
+
 # ---------------------------------------------------------------------------- attack 6
 
 
