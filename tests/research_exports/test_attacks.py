@@ -495,6 +495,29 @@ def test_multi_valued_suppressed_totals_are_checked_by_the_linear_program():
 # ---------------------------------------------------------------------------- attack 6
 
 
+def test_zeros_are_listed_like_hidden_counts(
+    researcher, snapshot, django_capture_on_commit_callbacks
+):
+    # Nobody is (Man, BGD); three people are (Woman, BGD). Listing only the second would
+    # tell that a hidden count holds at least one person.
+    factories.add_mart_rows(snapshot, 40, gender="Man", citizenship="NPL")
+    factories.add_mart_rows(snapshot, 50, gender="Woman", citizenship="NPL")
+    factories.add_mart_rows(snapshot, 3, gender="Woman", citizenship="BGD")
+
+    extract = request_built(
+        researcher, django_capture_on_commit_callbacks, ["gender", "citizenship"]
+    )
+
+    counts = {tuple(r["values"]): r["count"] for r in extract.result["rows"]}
+    assert set(counts) == {(g, c) for g in ("Man", "Woman") for c in ("BGD", "NPL")}
+    assert counts[("Man", "BGD")] is None
+    assert counts[("Woman", "BGD")] is None
+    assert "cells_hidden" in extract.report
+    assert not {"cells_suppressed_threshold", "cells_suppressed_complementary"} & set(
+        extract.report
+    )
+
+
 def test_quota_refuses_with_an_audit_and_no_count(
     researcher, small_mart, settings, django_capture_on_commit_callbacks
 ):
