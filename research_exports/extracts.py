@@ -42,6 +42,7 @@ from .mart import mart_current
 from .models import Extract, ExtractMode
 from .privacy import build as dp_build
 from .privacy import ledger as privacy_ledger
+from .releases import release_for_request
 from .source import ALPHA3, mart_source, mart_where
 from .variables import MAX_DIMENSIONS, MISSING, VARIABLES, YEAR_BAND_YEARS, YEAR_MIN
 
@@ -319,8 +320,13 @@ def extract_request(
     epsilon: Any = None,
     mechanism: str = "",
     delta: Any = 0,
+    release: Any = None,
 ) -> Extract:
     """Validate a researcher's request, record it and queue the job that builds it.
+
+    Suppressed counts read a published release (``release``: its id, or the latest when
+    None), never the nightly mart; with no release published the request is refused with a
+    message saying so. Differentially private counts read the current mart snapshot.
 
     Each researcher may request at most ``RESEARCH_EXTRACT_QUOTA`` extracts per
     ``RESEARCH_EXTRACT_QUOTA_DAYS`` days. A request over the quota writes nothing but an
@@ -340,6 +346,7 @@ def extract_request(
             epsilon=epsilon,
             mechanism=mechanism,
             delta=delta,
+            release=release,
         )
     except _QuotaReached:
         audit_record(actor=actor, action=AuditAction.EXTRACT_REFUSED, detail={"reason": "quota"})
@@ -374,6 +381,7 @@ def _extract_request(
     epsilon: Any,
     mechanism: str,
     delta: Any,
+    release: Any,
 ) -> Extract:
     _check_researcher(actor)
     errors: dict[str, list[str]] = {}
@@ -389,12 +397,18 @@ def _extract_request(
     if errors:
         raise ValidationError(errors)
     _check_quota(actor)
-    snapshot = mart_current(lock=True)
-    if snapshot is None:
-        raise ApplicationError(str(NO_DATA_MESSAGE), code="no_data")
+    chosen = None
+    if mode == ExtractMode.DP:
+        snapshot = mart_current(lock=True)
+        if snapshot is None:
+            raise ApplicationError(str(NO_DATA_MESSAGE), code="no_data")
+    else:
+        chosen = release_for_request(release_id=release)
+        snapshot = chosen.snapshot
     extract = Extract(
         requested_by=actor,
         snapshot=snapshot,
+        release=chosen,
         dimensions=dimensions,
         filters=cleaned_filters,
         format=file_format,
@@ -417,6 +431,7 @@ def _extract_request(
             "filters": cleaned_filters,
             "format": file_format,
             "snapshot": snapshot.pk,
+            **({"release": chosen.pk} if chosen is not None else {}),
             "mode": mode,
             **({"epsilon": str(dp_fields["epsilon"])} if dp_fields else {}),
         },
@@ -711,6 +726,11 @@ def _report_json(
         "extract": str(extract.pk),
         "snapshot": extract.snapshot_id,
         "snapshot_created_at": extract.snapshot.created_at.isoformat(),
+        "release": extract.release_id,
+        "release_name": extract.release.name if extract.release else "",
+        "release_published_at": (
+            extract.release.published_at.isoformat() if extract.release else ""
+        ),
         "generated_at": timezone.now().isoformat(),
         "dimensions": list(extract.dimensions),
         "table_dimensions": result["dimensions"],
@@ -904,7 +924,7 @@ def extract_build(*, extract_id: Any) -> None:
     started = time.monotonic()
     temporary: Path | None = None
     try:
-        extract = Extract.objects.select_related("snapshot").get(pk=parsed)
+        extract = Extract.objects.select_related("snapshot", "release").get(pk=parsed)
         if extract.mode == ExtractMode.DP:
             result, report = _build_dp(extract, parsed, attempt)
             temporary = _write_package(extract, result, report)

@@ -13,4 +13,5 @@ urlpatterns = [
     path("extracts/<uuid:extract_id>/retry/", views.extract_retry_view, name="extract_retry"),
     path("extracts/<uuid:extract_id>/download/", views.extract_download, name="extract_download"),
     path("mart/", views.mart_view, name="mart"),
+    path("releases/", views.release_list_view, name="releases"),
 ]

@@ -10,6 +10,7 @@ from tests.matrix import (
     closure,
     privacy,
     reintegration,
+    releases,
     sign_in_security,
     trafficking_details,
 )
@@ -20,5 +21,6 @@ PARTS = (
     reintegration,
     closure,
     privacy,
+    releases,
     sign_in_security,
 )

@@ -17,7 +17,7 @@ from django.utils import timezone
 from cases.audit import audit_pending_refusal
 from cases.models import AuditAction, AuditEvent
 from config.errors import ApplicationError
-from research_exports import extracts
+from research_exports import extracts, releases
 from research_exports.extracts import (
     BUILD_FAILED_MESSAGE,
     TOO_MANY_CELLS_MESSAGE,
@@ -144,11 +144,15 @@ def test_request_is_for_researchers_only(request, user_fixture, snapshot):
     assert caught.value.code == "not_researcher"
 
 
-def test_request_without_a_mart_says_there_is_no_data(researcher):
+@pytest.mark.parametrize("nightly_mart", [False, True])
+def test_request_without_a_release_says_there_is_none(researcher, nightly_mart):
+    if nightly_mart:
+        factories.MartSnapshotFactory(release=False)
     with pytest.raises(ApplicationError) as caught:
         ask(researcher)
-    assert caught.value.code == "no_data"
-    assert caught.value.message == str(extracts.NO_DATA_MESSAGE)
+    assert caught.value.code == "no_release"
+    assert caught.value.message == str(releases.NO_RELEASE_MESSAGE)
+    assert not Extract.objects.exists()
 
 
 def test_request_stores_policy_audits_and_enqueues(

@@ -7,7 +7,7 @@ from django.test import Client
 from django.urls import reverse
 
 from cases.models import AuditAction, AuditEvent
-from research_exports import extracts
+from research_exports import extracts, releases
 from research_exports.extracts import extract_path
 from research_exports.models import Extract, MartSnapshot
 from research_exports.variables import MAX_DIMENSIONS, VARIABLES
@@ -185,10 +185,10 @@ def test_too_many_dimensions_get_the_service_message(client_for, researcher, sna
     assert not Extract.objects.exists()
 
 
-def test_request_without_a_mart_says_so_and_creates_nothing(client_for, researcher):
+def test_request_without_a_release_says_so_and_creates_nothing(client_for, researcher):
     response = client_for(researcher).post(_url("research:extract_new"), VALID)
 
-    assert response.context["form"].non_field_errors() == [str(extracts.NO_DATA_MESSAGE)]
+    assert response.context["form"].non_field_errors() == [str(releases.NO_RELEASE_MESSAGE)]
     assert not Extract.objects.exists()
 
 
