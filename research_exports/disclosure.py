@@ -434,7 +434,10 @@ class _Shortcuts:
     ) -> None:
         self.cells = cells
         self.k = k
-        self.additive = _additive(margins)
+        # Only plain tables: moves keep row and column sums, not a linked sum of any cells.
+        self.additive = _additive(margins) and all(
+            m.kind in ("row", "column", "grand") for m in margins
+        )
         self.suppressed = suppressed_cells
         self.cap: dict[Key, float] = defaultdict(lambda: math.inf)
         self.room: dict[Key, float] = defaultdict(lambda: math.inf)
@@ -601,6 +604,7 @@ def _obvious_complements(
     margins: list[Margin],
     suppressed_margins: set[tuple[str, Key]],
     k: int,
+    fixed: frozenset = frozenset(),
 ) -> None:
     """Cheap first pass: a published sum with one suppressed cell, or with suppressed cells
     adding up to less than k, gives them away whatever else is published. Fix those first so
@@ -617,12 +621,16 @@ def _obvious_complements(
             if len(hidden) > 1 and sum(cells[c] for c in hidden) >= k:
                 continue
             candidates = sorted(
-                (cells[c], c) for c in margin.cells if c not in suppressed_cells and cells[c] > 0
+                (cells[c], c)
+                for c in margin.cells
+                if c not in suppressed_cells and cells[c] > 0 and ("cell", c) not in fixed
             )
             if candidates:
                 suppressed_cells.add(candidates[0][1])
-            else:
+            elif (margin.kind, margin.key) not in fixed:
                 suppressed_margins.add((margin.kind, margin.key))
+            else:
+                continue
             changed = True
 
 
@@ -632,15 +640,18 @@ def _protect_one(
     suppressed_cells: set[Key],
     margins: list[Margin],
     suppressed_margins: set[tuple[str, Key]],
+    fixed: frozenset = frozenset(),
 ) -> bool:
-    """Suppress one more figure to widen ``target``'s range. False when nothing is left."""
+    """Suppress one more figure to widen ``target``'s range. False when nothing is left.
+
+    Figures in ``fixed`` (already in the researcher's hands) are never chosen."""
     if target[0] != "cell" and not _additive(margins):
         # A total of distinct people is pinned by the other totals it is linked to (the grand
         # total is made of the row totals): hide one of them before any cell.
         siblings = [m for m in margins if m.kind == target[0] and (m.kind, m.key) != target]
         grand_published = ("grand", GRAND) not in suppressed_margins
         for m in sorted(siblings, key=lambda m: (m.value, m.key)):
-            if grand_published and (m.kind, m.key) not in suppressed_margins:
+            if grand_published and (m.kind, m.key) not in suppressed_margins | fixed:
                 suppressed_margins.add((m.kind, m.key))
                 return True
     if target[0] == "cell":
@@ -661,13 +672,15 @@ def _protect_one(
     # column before the grand total, so suppression stays near the cell it protects.
     for margin in sorted(involved, key=lambda m: (len(m.cells), m.kind, m.key)):
         candidates = sorted(
-            (cells[c], c) for c in margin.cells if c not in suppressed_cells and cells[c] > 0
+            (cells[c], c)
+            for c in margin.cells
+            if c not in suppressed_cells and cells[c] > 0 and ("cell", c) not in fixed
         )
         if candidates:
             suppressed_cells.add(candidates[0][1])
             return True
     for m in sorted(involved, key=lambda m: (m.value, m.kind, m.key)):
-        if (m.kind, m.key) not in suppressed_margins:
+        if (m.kind, m.key) not in suppressed_margins and (m.kind, m.key) not in fixed:
             suppressed_margins.add((m.kind, m.key))
             return True
     return False
@@ -693,17 +706,41 @@ def round_count(value: int, policy: Policy) -> int:
     return rounded
 
 
-def protect(table: Table, policy: Policy) -> Result:
-    """Apply threshold, complementary suppression and rounding. Deterministic."""
+def protect(
+    table: Table,
+    policy: Policy,
+    *,
+    known: Iterable[Margin] = (),
+    guards: Iterable[Margin] = (),
+    hidden: Iterable[tuple[str, Key]] = (),
+    kept: Iterable[tuple[str, Key]] = (),
+) -> Result:
+    """Apply threshold, complementary suppression and rounding. Deterministic.
+
+    Linked protection (a researcher's earlier extracts): ``known`` are sums of cells the
+    researcher already holds (published equations that can never be withdrawn); ``guards``
+    are sums of cells that must keep a range of at least k, as if suppressed; ``hidden``
+    figures of the table are suppressed from the start and ``kept`` ones are never chosen as
+    complements (the researcher already has them).
+    """
     k = policy.threshold
     cells = dict(table.cells)
-    margins = table.margins()
+    known, guards = list(known), list(guards)
+    margins = table.margins() + known + guards
+    fixed = frozenset(kept) | {(m.kind, m.key) for m in known}
     suppressed_cells = {key for key, v in cells.items() if 0 < v < k}
     suppressed_margins = {(m.kind, m.key) for m in margins if 0 < m.value < k}
+    suppressed_margins -= fixed
     primary_cells = len(suppressed_cells)
     primary_totals = len(suppressed_margins)
+    for kind, key in hidden:
+        if kind == "cell":
+            suppressed_cells.add(key)
+        else:
+            suppressed_margins.add((kind, key))
+    suppressed_margins |= {(m.kind, m.key) for m in guards}
 
-    _obvious_complements(cells, suppressed_cells, margins, suppressed_margins, k)
+    _obvious_complements(cells, suppressed_cells, margins, suppressed_margins, k, fixed)
     safe: set[tuple[str, Key]] = set()
     # Totals never change, so neither does the area of a figure: work each out once.
     areas: dict[tuple[str, Key], set[Key]] = {}
@@ -722,14 +759,21 @@ def protect(table: Table, policy: Policy) -> Result:
             if not area.isdisjoint(touched) or not unsafe():
                 continue
             found = True
-            if _protect_one(target, cells, suppressed_cells, margins, suppressed_margins):
+            if _protect_one(target, cells, suppressed_cells, margins, suppressed_margins, fixed):
                 touched |= area
                 progressed = True
         if not found:
             break
         if not progressed:
-            # Everything related is already suppressed; suppress every total as a last resort.
-            suppressed_margins.update((m.kind, m.key) for m in margins)
+            # Everything related is already suppressed; suppress every total as a last resort,
+            # and with linked figures every cell the researcher does not hold already.
+            suppressed_margins.update(
+                (m.kind, m.key) for m in margins if (m.kind, m.key) not in fixed
+            )
+            if known or guards:
+                suppressed_cells.update(
+                    c for c, v in cells.items() if v > 0 and ("cell", c) not in fixed
+                )
             break
 
     def publish(value: int, hidden: bool) -> int | None:

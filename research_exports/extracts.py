@@ -666,6 +666,142 @@ def aggregate(
     )
 
 
+Identity = frozenset  # of (variable, value) pairs: the people a figure counts
+
+
+def result_figures(result: dict[str, Any]) -> list[tuple[Identity, int | None]]:
+    """Every figure of a published result, by the people it counts (identity) and its count.
+
+    Tables are built over the whole release (filters only slice them), so a figure counts
+    exactly the people with its values, whichever table published it.
+    """
+    dims = result["dimensions"]
+    out = [(frozenset(zip(dims, r["values"], strict=True)), r["count"]) for r in result["rows"]]
+    out += [
+        (frozenset(zip(dims[:-1], r["values"], strict=True)), r["count"])
+        for r in result.get("row_totals", [])
+    ]
+    out += [(frozenset({(dims[-1], r["values"][0])}), r["count"]) for r in result["column_totals"]]
+    if result.get("grand_total_published", True):
+        out.append((frozenset(), result["grand_total"]))
+    return out
+
+
+def _table_figures(table: disclosure.Table) -> dict[Identity, tuple[str, Key]]:
+    dims = table.dimensions
+    figures: dict[Identity, tuple[str, Key]] = {
+        frozenset(zip(dims, key, strict=True)): ("cell", key) for key in table.cells
+    }
+    for key in table.row_totals:
+        figures[frozenset(zip(dims[:-1], key, strict=True))] = ("row", key)
+    for key in table.column_totals:
+        figures[frozenset({(dims[-1], key[0])})] = ("column", key)
+    figures[frozenset()] = ("grand", disclosure.GRAND)
+    return figures
+
+
+def linked_protection(
+    table: disclosure.Table,
+    *,
+    same_release: list[tuple[Identity, int | None]],
+    other_releases: list[tuple[Identity, int | None]],
+) -> dict[str, Any]:
+    """What the researcher already holds, as constraints of the next table's protection.
+
+    From the same release: a figure they got published stays published (``kept``) or, when
+    it is a sum of this table's cells, is an equation (``known``); one they got hidden stays
+    hidden, its sum guarded. From another release: every figure they got published is hidden
+    here and its sum guarded, so the difference between two releases is never exact.
+    Figures over a variable this table does not have cannot be linked (see the README).
+    """
+    dims = table.dimensions
+    position = {d: i for i, d in enumerate(dims)}
+    figures = _table_figures(table)
+    multi = {d for d in dims if VARIABLES[d].multi_valued}
+    kept: set[tuple[str, Key]] = set()
+    hidden: set[tuple[str, Key]] = set()
+    known: list[disclosure.Margin] = []
+    guards: list[disclosure.Margin] = []
+    seen: set[tuple[str, Identity]] = set()
+
+    def sum_of(identity: Identity) -> tuple[tuple[Key, ...], bool] | None:
+        if not all(d in position for d, _v in identity):
+            return None
+        members = tuple(
+            sorted(key for key in table.cells if all(key[position[d]] == v for d, v in identity))
+        )
+        fixed = {d for d, _v in identity}
+        return members, not (multi - fixed)
+
+    for origin, history in (("same", same_release), ("other", other_releases)):
+        for identity, count in history:
+            if (origin, identity) in seen:
+                continue
+            seen.add((origin, identity))
+            figure = figures.get(identity)
+            published = count is not None
+            if origin == "same" and published:
+                if figure is not None:
+                    kept.add(figure)
+                    continue
+                linked = sum_of(identity)
+                if linked and linked[0]:
+                    members, additive = linked
+                    known.append(
+                        disclosure.Margin(
+                            "known",
+                            (str(len(known)),),
+                            sum(table.cells[c] for c in members),
+                            members,
+                            additive,
+                        )
+                    )
+                continue
+            if origin == "other" and not published:
+                # Hidden there: nothing exact to subtract.
+                continue
+            if figure is not None:
+                hidden.add(figure)
+            linked = sum_of(identity)
+            if linked and linked[0] and linked[1]:
+                members, _additive = linked
+                guards.append(
+                    disclosure.Margin(
+                        "guard",
+                        (str(len(guards)),),
+                        sum(table.cells[c] for c in members),
+                        members,
+                        True,
+                    )
+                )
+    # A figure both held published from this release and hidden elsewhere stays published:
+    # the researcher has it already.
+    hidden -= kept
+    return {"known": known, "guards": guards, "hidden": hidden, "kept": kept}
+
+
+def _history(extract: Extract) -> tuple[list, list]:
+    """The figures the researcher received from suppressed extracts, by release."""
+    same: list = []
+    other: list = []
+    earlier = (
+        Extract.objects.filter(
+            requested_by_id=extract.requested_by_id,
+            mode=ExtractMode.SUPPRESSED,
+            result__isnull=False,
+        )
+        .exclude(pk=extract.pk)
+        .values_list("release_id", "result")
+    )
+    for release_id, result in earlier:
+        (same if release_id == extract.release_id else other).extend(result_figures(result))
+    return same, other
+
+
+# Serialises the suppressed builds of one researcher, so each sees the other's figures.
+HISTORY_LOCK_NAMESPACE = 11_002
+
+
 def publish_slice(
     protected: disclosure.Result, filters: dict[str, Any], present: Iterable[Key]
 ) -> dict[str, Any]:
@@ -938,19 +1074,33 @@ def extract_build(*, extract_id: Any) -> None:
             policy=extract.policy,
         )
         _progress(parsed, attempt, PROGRESS_AGGREGATED)
-        protected = disclosure.protect(
-            table,
-            disclosure.Policy(
-                threshold=extract.policy["threshold"],
-                rounding_base=extract.policy["rounding_base"],
-            ),
-        )
-        _progress(parsed, attempt, PROGRESS_PROTECTED)
-        result = publish_slice(protected, extract.filters, table.cells)
-        report = _report_json(extract, protected, result)
-        temporary = _write_package(extract, result, report)
-        if not _finish(parsed, attempt, temporary, result, report):
-            temporary.unlink(missing_ok=True)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_advisory_lock(%s, %s)",
+                [HISTORY_LOCK_NAMESPACE, extract.requested_by_id],
+            )
+        try:
+            same, other = _history(extract)
+            protected = disclosure.protect(
+                table,
+                disclosure.Policy(
+                    threshold=extract.policy["threshold"],
+                    rounding_base=extract.policy["rounding_base"],
+                ),
+                **linked_protection(table, same_release=same, other_releases=other),
+            )
+            _progress(parsed, attempt, PROGRESS_PROTECTED)
+            result = publish_slice(protected, extract.filters, table.cells)
+            report = _report_json(extract, protected, result)
+            temporary = _write_package(extract, result, report)
+            if not _finish(parsed, attempt, temporary, result, report):
+                temporary.unlink(missing_ok=True)
+        finally:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT pg_advisory_unlock(%s, %s)",
+                    [HISTORY_LOCK_NAMESPACE, extract.requested_by_id],
+                )
     except LeaseLost:
         return
     except ExtractRefused as exc:

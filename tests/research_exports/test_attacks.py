@@ -31,7 +31,7 @@ from research_exports.extracts import (
     canonical_dimensions,
     extract_request,
 )
-from research_exports.models import Extract, MartSnapshot
+from research_exports.models import Extract, MartRow, MartSnapshot
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -233,6 +233,90 @@ def test_complement_filter_attack_all_citizenships_then_all_but_one(
     shared = dict(published(everyone)[1])
     assert all(shared[key] == count for key, count in published(all_but_one)[1])
     assert any(count is not None for _key, count in published(all_but_one)[1])
+
+
+# ---------------------------------------------------------------------------- attack 2
+
+ONE_VARIABLE_TABLES = (["gender"], ["citizenship"], ["ageBroad"], ["yearOfRegistration"])
+
+
+def test_two_releases_one_case_apart_reveal_nothing_exact_about_the_person(
+    researcher, small_mart, django_capture_on_commit_callbacks
+):
+    factories.add_mart_rows(small_mart, 30, age_broad="30--38")
+    first = [
+        request_built(researcher, django_capture_on_commit_callbacks, dims)
+        for dims in ONE_VARIABLE_TABLES
+    ]
+    # The next release: the same people and one more.
+    later = factories.ResearchReleaseFactory()
+    for row in MartRow.objects.filter(snapshot=small_mart).values(
+        "year_of_registration", "gender", "citizenship", "age_broad"
+    ):
+        factories.add_mart_rows(later.snapshot, 1, **row)
+    factories.add_mart_rows(
+        later.snapshot,
+        1,
+        year_of_registration=2022,
+        gender="Trans/Transgender/NonConforming",
+        citizenship="BGD",
+        age_broad="18--20",
+    )
+    second = []
+    for dims in ONE_VARIABLE_TABLES:
+        with django_capture_on_commit_callbacks(execute=True):
+            extract = extract_request(
+                actor=researcher,
+                dimensions=dims,
+                filters={},
+                file_format="json",
+                release=later.pk,
+            )
+        extract.refresh_from_db()
+        assert extract.status == Extract.Status.SUCCEEDED, extract.message
+        second.append(extract)
+
+    for before, after in zip(first, second, strict=True):
+        held = {i for i, count in extracts.result_figures(before.result) if count is not None}
+        again = {i for i, count in extracts.result_figures(after.result) if count is not None}
+        # No figure is published from both releases, so none can be subtracted...
+        assert not held & again
+        # ...and what the later release hides stays uncertain by at least k people.
+        fine = aggregate(
+            dimensions=after.result["dimensions"],
+            snapshot_id=later.snapshot_id,
+            filters={},
+            policy=after.policy,
+        )
+        assert attacker_narrowest_range(fine, [after]) >= K
+
+
+# ---------------------------------------------------------------------------- linked
+
+
+def test_linked_protection_tables_of_one_release_together_pin_no_small_cell(
+    researcher, small_mart, django_capture_on_commit_callbacks
+):
+    received = [
+        request_built(researcher, django_capture_on_commit_callbacks, dims)
+        for dims in (
+            ["yearOfRegistration", "gender"],
+            ["gender", "citizenship"],
+            ["yearOfRegistration", "citizenship"],
+            ["yearOfRegistration", "gender", "citizenship"],
+        )
+    ]
+
+    fine = aggregate(
+        dimensions=["yearOfRegistration", "gender", "citizenship"],
+        snapshot_id=small_mart.pk,
+        filters={},
+        policy=received[0].policy,
+    )
+    assert attacker_narrowest_range(fine, received) >= K
+    assert any(
+        count is not None for e in received for _i, count in extracts.result_figures(e.result)
+    )
 
 
 # ---------------------------------------------------------------------------- attack 3
