@@ -295,6 +295,15 @@ def report_text(report: dict[str, Any]) -> str:
             "a slice of the one table of all those variables, protected as a whole, so "
             "tables with different filters never differ by a small group."
         ),
+        _("Release: %(name)s") % {"name": report.get("release_name") or "-"},
+        _(
+            "Counts come from this release only. Figures you received from this release "
+            "before are part of this table's protection (no combination of your extracts of "
+            "the release narrows a hidden count below the threshold); figures you received "
+            "from another release are not published again here, so releases cannot be "
+            "subtracted. This holds for your extracts only: extracts of several researchers "
+            "put together are not protected against each other."
+        ),
         _("Variables of the published table: %(names)s")
         % {"names": ", ".join(report.get("table_dimensions", report.get("dimensions", [])))},
         "",

@@ -152,3 +152,14 @@ def test_seed_builds_the_research_mart_so_researchers_find_data():
     assert snapshot is not None
     assert snapshot.row_count > 0
     assert snapshot.row_count == snapshot.rows.count()
+
+
+@pytest.mark.django_db
+def test_seed_publishes_a_first_research_release_once():
+    from research_exports.models import ResearchRelease
+
+    _seed(40)
+    _seed(40)
+
+    release = ResearchRelease.objects.get()
+    assert release.snapshot.row_count > 0
