@@ -36,3 +36,4 @@ def _role_required(allowed: Callable[[Any], bool]) -> Callable[[View], View]:
 case_staff_required = _role_required(lambda user: not user.is_researcher)
 central_admin_required = _role_required(lambda user: user.sees_all_missions)
 researcher_required = _role_required(lambda user: user.is_researcher)
+research_reader_required = _role_required(lambda user: user.is_researcher or user.sees_all_missions)

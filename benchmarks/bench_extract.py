@@ -225,9 +225,7 @@ def extract_run(snapshot, dimensions: list[str], file_format: str) -> dict:
     extract.refresh_from_db()
     measured["status"] = extract.status
     measured["cells"] = len((extract.result or {}).get("rows", []))
-    measured["suppressed"] = (extract.report or {}).get("cells_suppressed_threshold", 0) + (
-        extract.report or {}
-    ).get("cells_suppressed_complementary", 0)
+    measured["suppressed"] = (extract.report or {}).get("cells_hidden", 0)
     measured["file_kb"] = (extract.file_size or 0) / 1024
     return measured
 

@@ -22,6 +22,7 @@ urlpatterns = [
         name="extract_download",
     ),
     path("research/mart/", apis.MartApi.as_view(), name="mart"),
+    path("research/releases/", apis.ReleaseCollectionApi.as_view(), name="releases"),
     # The privacy budget of differentially private extracts.
     path("research/privacy/budget/", privacy_apis.OwnBudgetApi.as_view(), name="privacy_budget"),
     path("research/privacy/ledger/", privacy_apis.LedgerListApi.as_view(), name="privacy_ledger"),

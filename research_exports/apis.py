@@ -20,12 +20,12 @@ from drf_spectacular.utils import (
     extend_schema,
     extend_schema_field,
 )
-from rest_framework import generics, serializers, status
+from rest_framework import exceptions, generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api.pagination import DefaultPagination
-from config.api.permissions import IsCentralAdmin, IsResearcher
+from config.api.permissions import IsCentralAdmin, IsResearcher, IsResearcherOrCentralAdmin
 from config.api.serializers import StrictInputSerializer
 
 from .extracts import (
@@ -37,7 +37,8 @@ from .extracts import (
 )
 from .forms import FILTER_FIELDS, YEAR_MAX, YEAR_MIN
 from .mart import mart_rebuild_request
-from .models import Extract, ExtractMode, MartSnapshot
+from .models import Extract, ExtractMode, MartSnapshot, ResearchRelease
+from .releases import release_list, release_publish
 from .throttles import ResearchRateThrottle
 from .variables import MAX_DIMENSIONS, VARIABLES
 from .views import REBUILD_JOINED_MESSAGE, REBUILD_REQUESTED_MESSAGE
@@ -73,7 +74,11 @@ class VariableListApi(APIView):
 class CountSerializer(serializers.Serializer):
     values = serializers.ListField(child=serializers.CharField())
     count = serializers.IntegerField(
-        allow_null=True, help_text="Null when suppressed by disclosure control (never 0)."
+        allow_null=True,
+        help_text=(
+            "Null when 0 or hidden: nobody, or withheld by disclosure control (the two are "
+            "published alike on purpose)."
+        ),
     )
 
 
@@ -97,6 +102,7 @@ class ExtractSummaryOutputSerializer(serializers.ModelSerializer):
             "filters",
             "format",
             "mode",
+            "release",
             "epsilon",
             "mechanism",
             "delta",
@@ -158,6 +164,13 @@ class ExtractRequestInputSerializer(StrictInputSerializer):
     epsilon = serializers.CharField(max_length=20, required=False, allow_blank=True)
     mechanism = serializers.CharField(max_length=12, required=False, allow_blank=True)
     delta = serializers.CharField(max_length=20, required=False, allow_blank=True)
+    release = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        min_value=1,
+        help_text="Suppressed counts: the release to read (see research/releases); the latest "
+        "when left out.",
+    )
 
     def filters(self) -> dict:
         data = self.validated_data
@@ -204,6 +217,7 @@ class ExtractCollectionApi(generics.ListAPIView):
             epsilon=serializer.validated_data.get("epsilon"),
             mechanism=serializer.validated_data.get("mechanism", ""),
             delta=serializer.validated_data.get("delta") or 0,
+            release=serializer.validated_data.get("release"),
         )
         return Response(
             ExtractSummaryOutputSerializer(extract).data, status=status.HTTP_201_CREATED
@@ -319,3 +333,60 @@ class MartApi(APIView):
             {"message": str(message), "snapshot": snapshot.pk, "joined": joined},
             status=status.HTTP_202_ACCEPTED,
         )
+
+
+class ReleaseOutputSerializer(serializers.ModelSerializer):
+    row_count = serializers.IntegerField(source="snapshot.row_count", read_only=True)
+
+    class Meta:
+        model = ResearchRelease
+        fields = ["id", "name", "published_at", "snapshot", "row_count"]
+        read_only_fields = fields
+
+
+class ReleasePublishInputSerializer(StrictInputSerializer):
+    name = serializers.CharField(max_length=100)
+    snapshot = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+
+
+class ReleaseCollectionApi(generics.ListAPIView):
+    """``research/releases/``: GET lists published releases (researchers and central
+    administrators), POST publishes one (central administrators)."""
+
+    permission_classes = [IsResearcherOrCentralAdmin]
+    throttle_classes = [ResearchRateThrottle]
+    pagination_class = DefaultPagination
+    filter_backends: list = []
+    serializer_class = ReleaseOutputSerializer
+
+    def get_queryset(self):
+        return release_list()
+
+    @extend_schema(
+        operation_id="research_releases_list",
+        description="Published releases, newest first. Suppressed extracts read the latest.",
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(
+        operation_id="research_releases_publish",
+        description=(
+            "Publish a built mart snapshot (the current one unless ``snapshot`` is given) as "
+            "a release. Central administrators only; audited."
+        ),
+        request=ReleasePublishInputSerializer,
+        responses={201: ReleaseOutputSerializer},
+    )
+    def post(self, request):
+        if not request.user.sees_all_missions:
+            # Researchers read releases; publishing one is not there for them at all.
+            raise exceptions.NotFound
+        serializer = ReleasePublishInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        release = release_publish(
+            actor=request.user,
+            name=serializer.validated_data["name"],
+            snapshot_id=serializer.validated_data.get("snapshot"),
+        )
+        return Response(ReleaseOutputSerializer(release).data, status=status.HTTP_201_CREATED)

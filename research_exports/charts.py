@@ -1,8 +1,9 @@
 """Server-rendered SVG charts of an extract's published table.
 
 Charts are drawn from ``Extract.result`` only: the numbers after disclosure control, never the
-mart. A suppressed count (``None``) is drawn as a gap — a break in a line, a hatched empty slot
-instead of a bar — never as zero, so a chart cannot suggest a value the table does not publish.
+mart. A count published as "0 or hidden" (``None``: nobody, or withheld; the two are published
+alike on purpose) is drawn as a gap — a break in a line, a hatched empty slot instead of a bar —
+never as a zero or as a value, so a chart cannot suggest what the table does not publish.
 No inline style: colours and strokes are SVG presentation attributes, which the Content Security
 Policy allows, and the rest is classes from ``harbour.css``.
 """
@@ -269,7 +270,8 @@ def _line_chart(result: dict[str, Any]) -> Chart:
         )
     else:
         description = _(
-            "Line chart of the published counts per year. A break in a line is a suppressed count."
+            "Line chart of the published counts per year. A break in a line is a count published "
+            "as 0 or hidden."
         )
     if omitted:
         description += " " + ngettext(
@@ -298,7 +300,7 @@ def _bar_chart(result: dict[str, Any]) -> Chart:
         x = round(LEFT + slot * index + (slot - bar_width) / 2, 1)
         count = row["count"]
         if count is None:
-            # Not a zero: a hatched, full-height slot says "a count exists but is not published".
+            # A hatched, full-height slot: "0 or hidden", neither a zero bar nor a value.
             parts.append(
                 format_html(
                     '<rect class="chart-suppressed" x="{}" y="{}" width="{}" height="{}"'
@@ -307,7 +309,7 @@ def _bar_chart(result: dict[str, Any]) -> Chart:
                     TOP,
                     bar_width,
                     HEIGHT - BOTTOM - TOP,
-                    _("%(name)s: suppressed") % {"name": name},
+                    _("%(name)s: 0 or hidden") % {"name": name},
                 )
             )
         else:
@@ -350,7 +352,7 @@ def _bar_chart(result: dict[str, Any]) -> Chart:
         )
     else:
         description = _(
-            "Bar chart of the published counts. A hatched slot is a suppressed count, not zero."
+            "Bar chart of the published counts. A hatched slot is a count published as 0 or hidden."
         )
     if omitted:
         description += " " + ngettext(

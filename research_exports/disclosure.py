@@ -18,7 +18,9 @@ last dimension), column totals (over the others) and a grand total. Protection:
 
 Totals over a multi-valued dimension (a person can have several exploitation types) are not
 sums of their cells: such totals are "non-additive" and constrain the cells by inequalities
-(every cell is at most the total; the cells together are at least the total).
+(every cell is at most the total; the cells together are at least the total). They are
+protected like every other figure: a suppressed one is an unknown of the same linear program,
+tied to its cells and, through the grand total, to the other totals (``_linked_program``).
 """
 
 from __future__ import annotations
@@ -127,7 +129,9 @@ def _ranges(
 ) -> dict[tuple[str, Key], tuple[float, float]]:
     """Smallest and largest value of each target consistent with what is published.
 
-    A target is ("cell", key) or (margin kind, margin key). Only suppressed cells are unknowns.
+    A target is ("cell", key) or (margin kind, margin key). Suppressed cells are unknowns,
+    and so are suppressed totals of a table with a multi-valued variable (there a total is
+    not the sum of its cells, but it is still bounded by them and by the other totals).
     """
     program, index = _program(cells, suppressed_cells, margins, suppressed_margins)
     margin_by_id = {(m.kind, m.key): m for m in margins}
@@ -137,12 +141,11 @@ def _ranges(
         if target[0] == "cell":
             objective = [index[target[1]]]
             constant = 0.0
+        elif target in index:
+            objective = [index[target]]
+            constant = 0.0
         else:
             margin = margin_by_id[target]
-            if not margin.additive:
-                # A distinct-people total is not a function of its cells: bound it by them.
-                out[target] = (0.0, math.inf)
-                continue
             objective = [index[c] for c in margin.cells if c in suppressed_cells]
             constant = float(sum(cells[c] for c in margin.cells if c not in suppressed_cells))
             if not objective:
@@ -153,72 +156,145 @@ def _ranges(
     return out
 
 
+Row = tuple[dict[int, float], float, float]
+
+
+def _additive(margins: list[Margin]) -> bool:
+    return all(m.additive for m in margins)
+
+
+def _links(margins: list[Margin]) -> list[tuple[tuple[str, Key], list[tuple[str, Key]], bool]]:
+    """How the grand total is made of the row totals and of the column totals.
+
+    In a table with no multi-valued variable this follows from the cells. Otherwise the
+    totals are counts of distinct people and constrain each other directly: the rows are
+    a partition of the people when the variables they are keyed by are single-valued (the
+    grand total is then their sum); otherwise the grand total is at least each of them and
+    at most their sum. Likewise for the column totals and the last variable.
+    """
+    rows = [m for m in margins if m.kind == "row"]
+    columns = [m for m in margins if m.kind == "column"]
+    grand = ("grand", GRAND)
+    links = []
+    if rows:
+        links.append((grand, [(m.kind, m.key) for m in rows], columns[0].additive))
+    if columns:
+        links.append((grand, [(m.kind, m.key) for m in columns], rows[0].additive))
+    return links
+
+
 def _program(
     cells: Mapping[Key, int],
     suppressed_cells: set[Key],
     margins: list[Margin],
     suppressed_margins: set[tuple[str, Key]],
-) -> tuple[_Program, dict[Key, int]]:
-    """The published equations over the suppressed cells, and each cell's variable.
+) -> tuple[_Program, dict]:
+    """The published equations over the unknowns, and each unknown's variable.
 
     The program is built once and only its objective changes between targets, so HiGHS
     restarts each solve from the previous optimal basis instead of from scratch.
     """
+    if not _additive(margins):
+        return _linked_program(cells, suppressed_cells, margins, suppressed_margins)
     unknowns = sorted(suppressed_cells)
     index = {key: i for i, key in enumerate(unknowns)}
-    n = len(unknowns)
-    eq_rows: list[tuple[dict[int, float], float]] = []
-    ub_rows: list[tuple[dict[int, float], float]] = []
-    upper = [math.inf] * n
+    rows: list[Row] = []
     for margin in margins:
         if (margin.kind, margin.key) in suppressed_margins:
             continue
         known = sum(cells[c] for c in margin.cells if c not in suppressed_cells)
         coeffs = {index[c]: 1.0 for c in margin.cells if c in suppressed_cells}
-        if not coeffs:
+        if coeffs:
+            rows.append((coeffs, margin.value - known, margin.value - known))
+    return _Program(len(unknowns), [math.inf] * len(unknowns), rows), index
+
+
+def _linked_program(
+    cells: Mapping[Key, int],
+    suppressed_cells: set[Key],
+    margins: list[Margin],
+    suppressed_margins: set[tuple[str, Key]],
+) -> tuple[_Program, dict]:
+    """The program of a table with a multi-valued variable: suppressed totals are unknowns
+    too, each total is tied to its cells (equal to their sum, or between the largest and
+    the sum) and the grand total to the other totals (``_links``)."""
+    margin_ids = [(m.kind, m.key) for m in margins if (m.kind, m.key) in suppressed_margins]
+    unknowns: list = [*sorted(suppressed_cells), *sorted(margin_ids)]
+    index: dict = {key: i for i, key in enumerate(unknowns)}
+    value = {(m.kind, m.key): m.value for m in margins}
+    upper = [math.inf] * len(unknowns)
+
+    def term(figure) -> tuple[int | None, float]:
+        if figure in index:
+            return index[figure], 0.0
+        return None, float(cells[figure] if figure in cells else value[figure])
+
+    relations = [((m.kind, m.key), list(m.cells), m.additive) for m in margins]
+    relations += _links(margins)
+    rows: list[Row] = []
+    for parent, children, additive in relations:
+        p_var, p_known = term(parent)
+        parts = [term(c) for c in children]
+        known = sum(k for _v, k in parts)
+        coeffs: dict[int, float] = defaultdict(float)
+        for var, _k in parts:
+            if var is not None:
+                coeffs[var] += 1.0
+        total = dict(coeffs)
+        if p_var is not None:
+            total[p_var] = total.get(p_var, 0.0) - 1.0
+        if not total:
             continue
-        if margin.additive:
-            eq_rows.append((coeffs, margin.value - known))
-        else:
-            # Cells together hold at least everyone in the total: -sum <= known - total.
-            ub_rows.append(({i: -1.0 for i in coeffs}, known - margin.value))
-            for i in coeffs:
-                upper[i] = min(upper[i], margin.value)
-    return _Program(n, upper, eq_rows, ub_rows), index
+        if additive:
+            rows.append((total, p_known - known, p_known - known))
+            continue
+        # Every person of the total is in at least one of its parts.
+        rows.append((total, p_known - known, math.inf))
+        # Each part holds no more people than the total.
+        for var, k in parts:
+            if var is None and p_var is None:
+                continue
+            if p_var is None:
+                upper[var] = min(upper[var], p_known - k)
+                continue
+            row = {p_var: -1.0}
+            if var is not None:
+                row[var] = row.get(var, 0.0) + 1.0
+            rows.append((row, -math.inf, p_known - k))
+    return _Program(len(unknowns), upper, rows), index
 
 
 class _Program:
-    """The published equations over the suppressed cells (each at least 1), for HiGHS."""
+    """The published equations over the unknowns (each at least 1), for HiGHS.
 
-    def __init__(
-        self,
-        n: int,
-        upper: list[float],
-        eq_rows: list[tuple[dict[int, float], float]],
-        ub_rows: list[tuple[dict[int, float], float]],
-    ) -> None:
+    A row is (coefficients, lowest, highest) of a weighted sum of unknowns.
+    """
+
+    def __init__(self, n: int, upper: list[float], rows: list[Row]) -> None:
         self.n = n
         self.upper = upper
-        self.eq_rows = eq_rows
-        self.ub_rows = ub_rows
+        self.rows = rows
         self.highs = highspy.Highs()
         self.highs.setOptionValue("output_flag", False)
         # Presolve would throw away the previous basis that makes each re-solve cheap.
         self.highs.setOptionValue("presolve", "off")
         inf = highspy.kHighsInf
+
+        def bound(value: float) -> float:
+            if math.isinf(value):
+                return inf if value > 0 else -inf
+            return value
+
         self.highs.addCols(
             n,
             np.zeros(n),
             np.ones(n),
-            np.array([inf if math.isinf(u) else u for u in upper], dtype=float),
+            np.array([bound(u) for u in upper], dtype=float),
             0,
             np.zeros(0, dtype=np.int32),
             np.zeros(0, dtype=np.int32),
             np.zeros(0),
         )
-        # Equalities are rows fixed at their value; "-sum <= rhs" is "sum >= -rhs".
-        rows = [(coeffs, rhs, rhs) for coeffs, rhs in eq_rows]
-        rows += [({i: 1.0 for i in coeffs}, -rhs, inf) for coeffs, rhs in ub_rows]
         if rows:
             starts, indices, values = [], [], []
             for coeffs, _low, _high in rows:
@@ -227,8 +303,8 @@ class _Program:
                 values.extend(coeffs.values())
             self.highs.addRows(
                 len(rows),
-                np.array([low for _c, low, _h in rows], dtype=float),
-                np.array([high for _c, _l, high in rows], dtype=float),
+                np.array([bound(low) for _c, low, _h in rows], dtype=float),
+                np.array([bound(high) for _c, _l, high in rows], dtype=float),
                 len(indices),
                 np.array(starts, dtype=np.int32),
                 np.array(indices, dtype=np.int32),
@@ -273,20 +349,29 @@ class _Program:
     def _fallback(self, sense: highspy.ObjSense, objective: list[int]) -> float:
         """Any other outcome is settled from scratch by SciPy, as before HiGHS was kept warm."""
         sign = 1.0 if sense == highspy.ObjSense.kMinimize else -1.0
-        c = np.zeros(max(self.n, 1))
+        width = max(self.n, 1)
+        c = np.zeros(width)
         c[objective] = sign
+        eq, ub = [], []
+        for coeffs, low, high in self.rows:
+            vector = np.zeros(width)
+            for i, v in coeffs.items():
+                vector[i] = v
+            if low == high:
+                eq.append((vector, low))
+                continue
+            if not math.isinf(high):
+                ub.append((vector, high))
+            if not math.isinf(low):
+                ub.append((-vector, -low))
 
-        def matrix(rows):
+        def stacked(rows):
             if not rows:
                 return None, None
-            m = np.zeros((len(rows), max(self.n, 1)))
-            for r, (coeffs, _rhs) in enumerate(rows):
-                for i, v in coeffs.items():
-                    m[r, i] = v
-            return m, np.array([rhs for _c, rhs in rows], dtype=float)
+            return np.array([r for r, _b in rows]), np.array([b for _r, b in rows], dtype=float)
 
-        a_eq, b_eq = matrix(self.eq_rows)
-        a_ub, b_ub = matrix(self.ub_rows)
+        a_eq, b_eq = stacked(eq)
+        a_ub, b_ub = stacked(ub)
         bounds = [(1, None if math.isinf(u) else u) for u in self.upper]
         result = linprog(c, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=b_eq, bounds=bounds)
         if result.status == 0:
@@ -297,7 +382,13 @@ class _Program:
 def _components(
     suppressed_cells: set[Key], margins: list[Margin], suppressed_margins: set[tuple[str, Key]]
 ) -> list[tuple[set[Key], list[Margin]]]:
-    """Groups of suppressed cells linked by published totals; each can be solved alone."""
+    """Groups of suppressed cells linked by published totals; each can be solved alone.
+
+    In a table with a multi-valued variable the totals are linked to each other too, so the
+    whole table is one group.
+    """
+    if not _additive(margins):
+        return [(set(suppressed_cells), list(margins))] if suppressed_cells else []
     parent: dict[Key, Key] = {c: c for c in suppressed_cells}
 
     def find(c: Key) -> Key:
@@ -343,6 +434,10 @@ class _Shortcuts:
     ) -> None:
         self.cells = cells
         self.k = k
+        # Only plain tables: moves keep row and column sums, not a linked sum of any cells.
+        self.additive = _additive(margins) and all(
+            m.kind in ("row", "column", "grand") for m in margins
+        )
         self.suppressed = suppressed_cells
         self.cap: dict[Key, float] = defaultdict(lambda: math.inf)
         self.room: dict[Key, float] = defaultdict(lambda: math.inf)
@@ -373,6 +468,11 @@ class _Shortcuts:
     def verdict(self, cell: Key) -> bool | None:
         if min(self.room[cell], self.cap[cell]) - 1 < self.k:
             return False
+        if not self.additive:
+            # Moving people between cells can change a count of distinct people that is
+            # tied to other totals, so the moves prove nothing here; the true table does.
+            self.floor[cell] = self.cells[cell]
+            return None
         down = self._shift(cell, -1, self.k)
         self.floor[cell] = self.cells[cell] - down
         if self._shift(cell, 1, self.k - down) + down >= self.k:
@@ -504,6 +604,7 @@ def _obvious_complements(
     margins: list[Margin],
     suppressed_margins: set[tuple[str, Key]],
     k: int,
+    fixed: frozenset = frozenset(),
 ) -> None:
     """Cheap first pass: a published sum with one suppressed cell, or with suppressed cells
     adding up to less than k, gives them away whatever else is published. Fix those first so
@@ -520,12 +621,16 @@ def _obvious_complements(
             if len(hidden) > 1 and sum(cells[c] for c in hidden) >= k:
                 continue
             candidates = sorted(
-                (cells[c], c) for c in margin.cells if c not in suppressed_cells and cells[c] > 0
+                (cells[c], c)
+                for c in margin.cells
+                if c not in suppressed_cells and cells[c] > 0 and ("cell", c) not in fixed
             )
             if candidates:
                 suppressed_cells.add(candidates[0][1])
-            else:
+            elif (margin.kind, margin.key) not in fixed:
                 suppressed_margins.add((margin.kind, margin.key))
+            else:
+                continue
             changed = True
 
 
@@ -535,8 +640,20 @@ def _protect_one(
     suppressed_cells: set[Key],
     margins: list[Margin],
     suppressed_margins: set[tuple[str, Key]],
+    fixed: frozenset = frozenset(),
 ) -> bool:
-    """Suppress one more figure to widen ``target``'s range. False when nothing is left."""
+    """Suppress one more figure to widen ``target``'s range. False when nothing is left.
+
+    Figures in ``fixed`` (already in the researcher's hands) are never chosen."""
+    if target[0] != "cell" and not _additive(margins):
+        # A total of distinct people is pinned by the other totals it is linked to (the grand
+        # total is made of the row totals): hide one of them before any cell.
+        siblings = [m for m in margins if m.kind == target[0] and (m.kind, m.key) != target]
+        grand_published = ("grand", GRAND) not in suppressed_margins
+        for m in sorted(siblings, key=lambda m: (m.value, m.key)):
+            if grand_published and (m.kind, m.key) not in suppressed_margins | fixed:
+                suppressed_margins.add((m.kind, m.key))
+                return True
     if target[0] == "cell":
         involved = [
             m for m in margins if target[1] in m.cells and (m.kind, m.key) not in suppressed_margins
@@ -555,13 +672,15 @@ def _protect_one(
     # column before the grand total, so suppression stays near the cell it protects.
     for margin in sorted(involved, key=lambda m: (len(m.cells), m.kind, m.key)):
         candidates = sorted(
-            (cells[c], c) for c in margin.cells if c not in suppressed_cells and cells[c] > 0
+            (cells[c], c)
+            for c in margin.cells
+            if c not in suppressed_cells and cells[c] > 0 and ("cell", c) not in fixed
         )
         if candidates:
             suppressed_cells.add(candidates[0][1])
             return True
     for m in sorted(involved, key=lambda m: (m.value, m.kind, m.key)):
-        if (m.kind, m.key) not in suppressed_margins:
+        if (m.kind, m.key) not in suppressed_margins and (m.kind, m.key) not in fixed:
             suppressed_margins.add((m.kind, m.key))
             return True
     return False
@@ -587,17 +706,41 @@ def round_count(value: int, policy: Policy) -> int:
     return rounded
 
 
-def protect(table: Table, policy: Policy) -> Result:
-    """Apply threshold, complementary suppression and rounding. Deterministic."""
+def protect(
+    table: Table,
+    policy: Policy,
+    *,
+    known: Iterable[Margin] = (),
+    guards: Iterable[Margin] = (),
+    hidden: Iterable[tuple[str, Key]] = (),
+    kept: Iterable[tuple[str, Key]] = (),
+) -> Result:
+    """Apply threshold, complementary suppression and rounding. Deterministic.
+
+    Linked protection (a researcher's earlier extracts): ``known`` are sums of cells the
+    researcher already holds (published equations that can never be withdrawn); ``guards``
+    are sums of cells that must keep a range of at least k, as if suppressed; ``hidden``
+    figures of the table are suppressed from the start and ``kept`` ones are never chosen as
+    complements (the researcher already has them).
+    """
     k = policy.threshold
     cells = dict(table.cells)
-    margins = table.margins()
+    known, guards = list(known), list(guards)
+    margins = table.margins() + known + guards
+    fixed = frozenset(kept) | {(m.kind, m.key) for m in known}
     suppressed_cells = {key for key, v in cells.items() if 0 < v < k}
     suppressed_margins = {(m.kind, m.key) for m in margins if 0 < m.value < k}
+    suppressed_margins -= fixed
     primary_cells = len(suppressed_cells)
     primary_totals = len(suppressed_margins)
+    for kind, key in hidden:
+        if kind == "cell":
+            suppressed_cells.add(key)
+        else:
+            suppressed_margins.add((kind, key))
+    suppressed_margins |= {(m.kind, m.key) for m in guards}
 
-    _obvious_complements(cells, suppressed_cells, margins, suppressed_margins, k)
+    _obvious_complements(cells, suppressed_cells, margins, suppressed_margins, k, fixed)
     safe: set[tuple[str, Key]] = set()
     # Totals never change, so neither does the area of a figure: work each out once.
     areas: dict[tuple[str, Key], set[Key]] = {}
@@ -616,14 +759,21 @@ def protect(table: Table, policy: Policy) -> Result:
             if not area.isdisjoint(touched) or not unsafe():
                 continue
             found = True
-            if _protect_one(target, cells, suppressed_cells, margins, suppressed_margins):
+            if _protect_one(target, cells, suppressed_cells, margins, suppressed_margins, fixed):
                 touched |= area
                 progressed = True
         if not found:
             break
         if not progressed:
-            # Everything related is already suppressed; suppress every total as a last resort.
-            suppressed_margins.update((m.kind, m.key) for m in margins)
+            # Everything related is already suppressed; suppress every total as a last resort,
+            # and with linked figures every cell the researcher does not hold already.
+            suppressed_margins.update(
+                (m.kind, m.key) for m in margins if (m.kind, m.key) not in fixed
+            )
+            if known or guards:
+                suppressed_cells.update(
+                    c for c, v in cells.items() if v > 0 and ("cell", c) not in fixed
+                )
             break
 
     def publish(value: int, hidden: bool) -> int | None:

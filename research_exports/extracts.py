@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import itertools
 import logging
+import math
 import os
 import tempfile
 import time
 import uuid
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -39,10 +42,13 @@ from .mart import mart_current
 from .models import Extract, ExtractMode
 from .privacy import build as dp_build
 from .privacy import ledger as privacy_ledger
+from .releases import release_for_request
 from .source import ALPHA3, mart_source, mart_where
-from .variables import MAX_DIMENSIONS, MISSING, VARIABLES
+from .variables import MAX_DIMENSIONS, MISSING, VARIABLES, YEAR_BAND_YEARS, YEAR_MIN
 
 logger = logging.getLogger(__name__)
+
+Key = tuple[str, ...]
 
 NOT_RESEARCHER_MESSAGE = _("Only researchers can request research extracts.")
 NO_DATA_MESSAGE = _(
@@ -80,22 +86,30 @@ QUOTA_MESSAGE = _(
     "Re-download an extract you already have, or request again later."
 )
 TOO_MANY_CELLS_MESSAGE = _(
-    "This combination of variables gives more than %(maximum)d cells. Choose fewer "
-    "variables, or narrow the filters, and request the extract again."
+    "This combination of variables gives more than %(maximum)d cells. A filter counts as "
+    "one more variable (the table is published with a column for it): choose fewer "
+    "variables or filters, and request the extract again."
 )
 BUILD_FAILED_MESSAGE = _(
     "The extract could not be built after %(attempts)d attempts. Retry it later; if it "
     "fails again, choose fewer variables or contact the administrators."
 )
 
-YEAR_MIN = 1900
 YEAR_MAX = 2100
-# Year filters come from fixed bands (1900-1904, 1905-1909, ...): two requests whose year
-# ranges differ by one year would give that year's counts by subtraction.
-YEAR_BAND_YEARS = 5
 # Bounds the memory of a job whatever the mart size: the cells are all Python ever holds.
 MAX_CELLS = 20_000
 FILTER_KEYS = ("year_from", "year_to", "citizenship", "country_of_exploitation")
+# The variable each list filter selects values of. A filtered table is a slice of the table
+# that has the filter's variable as one more dimension, protected as a whole: filters on
+# complementary lists (all citizenships, all but one) publish parts of one protected table,
+# never two tables whose difference is a small group.
+FILTER_VARIABLES = {
+    "citizenship": "citizenship",
+    "country_of_exploitation": "CountryOfExploitation",
+    "exploitation_type": "typeOfExploitation",
+}
+YEAR = "yearOfRegistration"
+YEAR_BAND = "yearBand"
 # Progress reported at each step of a build.
 PROGRESS_CLAIMED = 10
 PROGRESS_AGGREGATED = 50
@@ -156,6 +170,50 @@ def canonical_dimensions(dimensions: list[str]) -> list[str]:
     """
     order = {name: i for i, name in enumerate(VARIABLES)}
     return sorted(dimensions, key=lambda name: order[name])
+
+
+def cube_dimensions(dimensions: list[str], filters: dict[str, Any]) -> list[str]:
+    """The dimensions of the protected table a request is a slice of, in canonical order.
+
+    Each filter adds the variable it selects values of; a year range adds the 5-year band,
+    unless the year itself is already a dimension (the range is then a slice of years).
+    """
+    names = list(dimensions)
+    for key, name in FILTER_VARIABLES.items():
+        if filters.get(key) and name not in names:
+            names.append(name)
+    has_years = filters.get("year_from") is not None or filters.get("year_to") is not None
+    if has_years and YEAR not in names and YEAR_BAND not in names:
+        names.append(YEAR_BAND)
+    return canonical_dimensions(names)
+
+
+def _year_test(filters: dict[str, Any], band: bool) -> Callable[[str], bool]:
+    first = filters.get("year_from", YEAR_MIN)
+    last = filters.get("year_to", YEAR_MAX)
+
+    def test(value: str) -> bool:
+        start, _sep, end = value.partition("--") if band else (value, "", value)
+        if not (start.isdigit() and end.isdigit()):
+            return False
+        return first <= int(start) and int(end) <= last
+
+    return test
+
+
+def slice_tests(dimensions: list[str], filters: dict[str, Any]) -> dict[int, Callable[[str], bool]]:
+    """For each filtered dimension (by position), whether a value is in the slice."""
+    tests: dict[int, Callable[[str], bool]] = {}
+    has_years = filters.get("year_from") is not None or filters.get("year_to") is not None
+    for i, name in enumerate(dimensions):
+        for key, variable in FILTER_VARIABLES.items():
+            if variable == name and filters.get(key):
+                chosen = filters[key]
+                allowed = set(chosen) if isinstance(chosen, list) else {chosen}
+                tests[i] = allowed.__contains__
+        if has_years and name in (YEAR, YEAR_BAND):
+            tests[i] = _year_test(filters, band=name == YEAR_BAND)
+    return tests
 
 
 def _clean_year(value: Any, field: str, errors: dict[str, list[str]]) -> int | None:
@@ -262,8 +320,13 @@ def extract_request(
     epsilon: Any = None,
     mechanism: str = "",
     delta: Any = 0,
+    release: Any = None,
 ) -> Extract:
     """Validate a researcher's request, record it and queue the job that builds it.
+
+    Suppressed counts read a published release (``release``: its id, or the latest when
+    None), never the nightly mart; with no release published the request is refused with a
+    message saying so. Differentially private counts read the current mart snapshot.
 
     Each researcher may request at most ``RESEARCH_EXTRACT_QUOTA`` extracts per
     ``RESEARCH_EXTRACT_QUOTA_DAYS`` days. A request over the quota writes nothing but an
@@ -283,6 +346,7 @@ def extract_request(
             epsilon=epsilon,
             mechanism=mechanism,
             delta=delta,
+            release=release,
         )
     except _QuotaReached:
         audit_record(actor=actor, action=AuditAction.EXTRACT_REFUSED, detail={"reason": "quota"})
@@ -317,6 +381,7 @@ def _extract_request(
     epsilon: Any,
     mechanism: str,
     delta: Any,
+    release: Any,
 ) -> Extract:
     _check_researcher(actor)
     errors: dict[str, list[str]] = {}
@@ -332,12 +397,18 @@ def _extract_request(
     if errors:
         raise ValidationError(errors)
     _check_quota(actor)
-    snapshot = mart_current(lock=True)
-    if snapshot is None:
-        raise ApplicationError(str(NO_DATA_MESSAGE), code="no_data")
+    chosen = None
+    if mode == ExtractMode.DP:
+        snapshot = mart_current(lock=True)
+        if snapshot is None:
+            raise ApplicationError(str(NO_DATA_MESSAGE), code="no_data")
+    else:
+        chosen = release_for_request(release_id=release)
+        snapshot = chosen.snapshot
     extract = Extract(
         requested_by=actor,
         snapshot=snapshot,
+        release=chosen,
         dimensions=dimensions,
         filters=cleaned_filters,
         format=file_format,
@@ -360,6 +431,7 @@ def _extract_request(
             "filters": cleaned_filters,
             "format": file_format,
             "snapshot": snapshot.pk,
+            **({"release": chosen.pk} if chosen is not None else {}),
             "mode": mode,
             **({"epsilon": str(dp_fields["epsilon"])} if dp_fields else {}),
         },
@@ -573,15 +645,17 @@ def aggregate_sql(
 def aggregate(
     *, dimensions: list[str], snapshot_id: int, filters: dict[str, Any], policy: dict[str, Any]
 ) -> disclosure.Table:
-    """The exact counts, as a disclosure table, in the canonical order of the variables.
+    """The exact counts of the whole table a request is a slice of, as a disclosure table:
+    its dimensions are the variables asked for plus those the filters select values of
+    (``cube_dimensions``), in canonical order, over the whole snapshot.
 
     Raises ExtractRefused for tables too large to build. No request is refused for holding
     few people: such a refusal would itself tell that the filtered group is small. A small
     population is protected like any other table (its small cells and totals suppressed).
     """
-    dimensions = canonical_dimensions(list(dimensions))
+    dimensions = cube_dimensions(list(dimensions), filters)
     sql, params = aggregate_sql(
-        dimensions=dimensions, snapshot_id=snapshot_id, filters=filters, policy=policy
+        dimensions=dimensions, snapshot_id=snapshot_id, filters={}, policy=policy
     )
     n = len(dimensions)
     with connection.cursor() as cursor:
@@ -619,32 +693,217 @@ def aggregate(
     )
 
 
-def _result_json(result: disclosure.Result) -> dict[str, Any]:
+Identity = frozenset  # of (variable, value) pairs: the people a figure counts
+
+
+def result_figures(result: dict[str, Any]) -> list[tuple[Identity, int | None]]:
+    """Every figure of a published result, by the people it counts (identity) and its count.
+
+    Tables are built over the whole release (filters only slice them), so a figure counts
+    exactly the people with its values, whichever table published it.
+    """
+    dims = result["dimensions"]
+    out = [(frozenset(zip(dims, r["values"], strict=True)), r["count"]) for r in result["rows"]]
+    out += [
+        (frozenset(zip(dims[:-1], r["values"], strict=True)), r["count"])
+        for r in result.get("row_totals", [])
+    ]
+    out += [(frozenset({(dims[-1], r["values"][0])}), r["count"]) for r in result["column_totals"]]
+    if result.get("grand_total_published", True):
+        out.append((frozenset(), result["grand_total"]))
+    return out
+
+
+def _table_figures(table: disclosure.Table) -> dict[Identity, tuple[str, Key]]:
+    dims = table.dimensions
+    figures: dict[Identity, tuple[str, Key]] = {
+        frozenset(zip(dims, key, strict=True)): ("cell", key) for key in table.cells
+    }
+    for key in table.row_totals:
+        figures[frozenset(zip(dims[:-1], key, strict=True))] = ("row", key)
+    for key in table.column_totals:
+        figures[frozenset({(dims[-1], key[0])})] = ("column", key)
+    figures[frozenset()] = ("grand", disclosure.GRAND)
+    return figures
+
+
+def linked_protection(
+    table: disclosure.Table,
+    *,
+    same_release: list[tuple[Identity, int | None]],
+    other_releases: list[tuple[Identity, int | None]],
+) -> dict[str, Any]:
+    """What the researcher already holds, as constraints of the next table's protection.
+
+    From the same release: a figure they got published stays published (``kept``) or, when
+    it is a sum of this table's cells, is an equation (``known``); one they got hidden stays
+    hidden, its sum guarded. From another release: every figure they got published is hidden
+    here and its sum guarded, so the difference between two releases is never exact.
+    Figures over a variable this table does not have cannot be linked (see the README).
+    """
+    dims = table.dimensions
+    position = {d: i for i, d in enumerate(dims)}
+    figures = _table_figures(table)
+    multi = {d for d in dims if VARIABLES[d].multi_valued}
+    kept: set[tuple[str, Key]] = set()
+    hidden: set[tuple[str, Key]] = set()
+    known: list[disclosure.Margin] = []
+    guards: list[disclosure.Margin] = []
+    seen: set[tuple[str, Identity]] = set()
+
+    def sum_of(identity: Identity) -> tuple[tuple[Key, ...], bool] | None:
+        if not all(d in position for d, _v in identity):
+            return None
+        members = tuple(
+            sorted(key for key in table.cells if all(key[position[d]] == v for d, v in identity))
+        )
+        fixed = {d for d, _v in identity}
+        return members, not (multi - fixed)
+
+    for origin, history in (("same", same_release), ("other", other_releases)):
+        for identity, count in history:
+            if (origin, identity) in seen:
+                continue
+            seen.add((origin, identity))
+            figure = figures.get(identity)
+            published = count is not None
+            if origin == "same" and published:
+                if figure is not None:
+                    kept.add(figure)
+                    continue
+                linked = sum_of(identity)
+                if linked and linked[0]:
+                    members, additive = linked
+                    known.append(
+                        disclosure.Margin(
+                            "known",
+                            (str(len(known)),),
+                            sum(table.cells[c] for c in members),
+                            members,
+                            additive,
+                        )
+                    )
+                continue
+            if origin == "other" and not published:
+                # Hidden there: nothing exact to subtract.
+                continue
+            if figure is not None:
+                hidden.add(figure)
+            linked = sum_of(identity)
+            if linked and linked[0] and linked[1]:
+                members, _additive = linked
+                guards.append(
+                    disclosure.Margin(
+                        "guard",
+                        (str(len(guards)),),
+                        sum(table.cells[c] for c in members),
+                        members,
+                        True,
+                    )
+                )
+    # A figure both held published from this release and hidden elsewhere stays published:
+    # the researcher has it already.
+    hidden -= kept
+    return {"known": known, "guards": guards, "hidden": hidden, "kept": kept}
+
+
+def _history(extract: Extract) -> tuple[list, list]:
+    """The figures the researcher received from suppressed extracts, by release."""
+    same: list = []
+    other: list = []
+    earlier = (
+        Extract.objects.filter(
+            requested_by_id=extract.requested_by_id,
+            mode=ExtractMode.SUPPRESSED,
+            result__isnull=False,
+        )
+        .exclude(pk=extract.pk)
+        .values_list("release_id", "result")
+    )
+    for release_id, result in earlier:
+        (same if release_id == extract.release_id else other).extend(result_figures(result))
+    return same, other
+
+
+# Serialises the suppressed builds of one researcher, so each sees the other's figures.
+HISTORY_LOCK_NAMESPACE = 11_002
+
+
+def publish_slice(
+    protected: disclosure.Result, filters: dict[str, Any], present: Iterable[Key]
+) -> dict[str, Any]:
+    """The part of a protected table a request asked for, as the result JSON.
+
+    Every combination of the values seen in the table is listed, and a count that is zero
+    or suppressed is published the same way (``None``, "0 or hidden"): telling zeros apart
+    would say that every hidden count is at least 1. A total is in the slice when no filter
+    restricts the variables it adds up over; which totals are published depends only on the
+    filters, never on the data.
+    """
+    dimensions = list(protected.dimensions)
+    n = len(dimensions)
+    tests = slice_tests(dimensions, filters)
+    present = list(present)
+    values = [
+        sorted({key[i] for key in present if i not in tests or tests[i](key[i])}) for i in range(n)
+    ]
+    if math.prod(len(v) for v in values) > MAX_CELLS:
+        raise ExtractRefused(str(TOO_MANY_CELLS_MESSAGE) % {"maximum": MAX_CELLS})
+    rows = [
+        {"values": list(key), "count": protected.cells.get(key)}
+        for key in itertools.product(*values)
+    ]
+    row_totals: list[dict[str, Any]] = []
+    column_totals: list[dict[str, Any]] = []
+    if n > 1 and (n - 1) not in tests:
+        row_totals = [
+            {"values": list(key), "count": protected.row_totals.get(key)}
+            for key in itertools.product(*values[:-1])
+        ]
+    if n > 1 and not any(i in tests for i in range(n - 1)):
+        column_totals = [
+            {"values": [value], "count": protected.column_totals.get((value,))}
+            for value in values[-1]
+        ]
     return {
-        "dimensions": list(result.dimensions),
-        "rows": [{"values": list(k), "count": v} for k, v in result.cells.items()],
-        "row_totals": [{"values": list(k), "count": v} for k, v in result.row_totals.items()],
-        "column_totals": [{"values": list(k), "count": v} for k, v in result.column_totals.items()],
-        "grand_total": result.grand_total,
+        "dimensions": dimensions,
+        "rows": rows,
+        "row_totals": row_totals,
+        "column_totals": column_totals,
+        # Outside a slice, the grand total is not part of what was asked for.
+        "grand_total": protected.grand_total if not tests else None,
+        "grand_total_published": not tests,
     }
 
 
-def _report_json(extract: Extract, result: disclosure.Result) -> dict[str, Any]:
-    """What was done to the table. Never an unprotected count."""
+def _report_json(
+    extract: Extract, protected: disclosure.Result, result: dict[str, Any]
+) -> dict[str, Any]:
+    """What was done to the table. Never an unprotected count, nor how many hidden counts
+    are zeros (that would tell how many hold people)."""
+    figures = [r["count"] for r in result["rows"]]
+    totals = [r["count"] for r in (*result["row_totals"], *result["column_totals"])]
+    if result["grand_total_published"]:
+        totals.append(result["grand_total"])
     return {
         "extract": str(extract.pk),
         "snapshot": extract.snapshot_id,
         "snapshot_created_at": extract.snapshot.created_at.isoformat(),
+        "release": extract.release_id,
+        "release_name": extract.release.name if extract.release else "",
+        "release_published_at": (
+            extract.release.published_at.isoformat() if extract.release else ""
+        ),
         "generated_at": timezone.now().isoformat(),
         "dimensions": list(extract.dimensions),
+        "table_dimensions": result["dimensions"],
         "filters": extract.filters,
         "policy": extract.policy,
-        "cells": len(result.cells),
-        "cells_suppressed_threshold": result.primary_cells,
-        "cells_suppressed_complementary": result.complementary_cells,
-        "totals_suppressed_threshold": result.primary_totals,
-        "totals_suppressed_complementary": result.complementary_totals,
-        "rounding_base": result.policy.rounding_base,
+        "cells": len(figures),
+        "cells_hidden": sum(1 for c in figures if c is None),
+        "totals_listed": len(totals),
+        "totals_hidden": sum(1 for c in totals if c is None),
+        "rounding_base": protected.policy.rounding_base,
     }
 
 
@@ -835,7 +1094,7 @@ def extract_build(*, extract_id: Any) -> None:
     started = time.monotonic()
     temporary: Path | None = None
     try:
-        extract = Extract.objects.select_related("snapshot").get(pk=parsed)
+        extract = Extract.objects.select_related("snapshot", "release").get(pk=parsed)
         if extract.mode == ExtractMode.DP:
             result, report = _build_dp(extract, parsed, attempt)
             temporary = _write_package(extract, result, report)
@@ -849,19 +1108,33 @@ def extract_build(*, extract_id: Any) -> None:
             policy=extract.policy,
         )
         _progress(parsed, attempt, PROGRESS_AGGREGATED)
-        protected = disclosure.protect(
-            table,
-            disclosure.Policy(
-                threshold=extract.policy["threshold"],
-                rounding_base=extract.policy["rounding_base"],
-            ),
-        )
-        _progress(parsed, attempt, PROGRESS_PROTECTED)
-        result = _result_json(protected)
-        report = _report_json(extract, protected)
-        temporary = _write_package(extract, result, report)
-        if not _finish(parsed, attempt, temporary, result, report):
-            temporary.unlink(missing_ok=True)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_advisory_lock(%s, %s)",
+                [HISTORY_LOCK_NAMESPACE, extract.requested_by_id],
+            )
+        try:
+            same, other = _history(extract)
+            protected = disclosure.protect(
+                table,
+                disclosure.Policy(
+                    threshold=extract.policy["threshold"],
+                    rounding_base=extract.policy["rounding_base"],
+                ),
+                **linked_protection(table, same_release=same, other_releases=other),
+            )
+            _progress(parsed, attempt, PROGRESS_PROTECTED)
+            result = publish_slice(protected, extract.filters, table.cells)
+            report = _report_json(extract, protected, result)
+            temporary = _write_package(extract, result, report)
+            if not _finish(parsed, attempt, temporary, result, report):
+                temporary.unlink(missing_ok=True)
+        finally:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT pg_advisory_unlock(%s, %s)",
+                    [HISTORY_LOCK_NAMESPACE, extract.requested_by_id],
+                )
     except LeaseLost:
         return
     except ExtractRefused as exc:

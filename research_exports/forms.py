@@ -114,11 +114,21 @@ class ExtractRequestForm(forms.Form):
         max_length=20,
     )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    release = forms.ChoiceField(
+        label=_("Release"),
+        required=False,
+        help_text=_(
+            "Suppressed counts come from a published release of the research data; the "
+            "latest is chosen unless you pick an earlier one."
+        ),
+    )
+
+    def __init__(self, *args: Any, releases: Any = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # Set per form, not at import: the help text is translated for the request's language.
         self.fields["dimensions"].help_text = DIMENSIONS_HELP % {"max": MAX_DIMENSIONS}
         self.fields["delta"].help_text = DELTA_HELP % {"max": dp.DELTA_MAX}
+        self.fields["release"].choices = [(str(release.pk), release.name) for release in releases]
 
     def filters(self) -> dict[str, Any]:
         """The chosen filters; an empty one is left out, meaning "no restriction"."""
@@ -136,4 +146,30 @@ class ExtractRequestForm(forms.Form):
             self.add_error(None, exc.messages)
             return
         for field, messages in exc.message_dict.items():
+            self.add_error(field if field in self.fields else None, messages)
+
+
+class ReleasePublishForm(forms.Form):
+    name = forms.CharField(
+        label=_("Release name"),
+        max_length=100,
+        help_text=_("For example 2026 Q1. Researchers see it on every extract of the release."),
+    )
+    snapshot = forms.ChoiceField(
+        label=_("Research mart snapshot"),
+        required=False,
+        help_text=_("The current snapshot unless you choose another built one."),
+    )
+
+    def __init__(self, *args: Any, snapshots: Any = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["snapshot"].choices = [("", _("The current snapshot"))] + [
+            (str(s.pk), _("Snapshot %(id)s (%(rows)s rows)") % {"id": s.pk, "rows": s.row_count})
+            for s in snapshots
+        ]
+
+    def add_service_error(self, exc: ApplicationError) -> None:
+        if not exc.errors:
+            self.add_error(None, exc.message)
+        for field, messages in exc.errors.items():
             self.add_error(field if field in self.fields else None, messages)

@@ -26,7 +26,7 @@ from reintegration.models import MonitoringVisit
 from screening.models import Screening
 from screening.services import MINOR_AGE
 
-from .models import Extract, MartSnapshot
+from .models import Extract, MartSnapshot, ResearchRelease
 from .variables import AGE_BANDS, CTDC_GENDER, MEANS_GROUPS, MISSING, MONTH_BANDS
 
 NOT_ADMINISTRATOR_MESSAGE = "Only a central administrator can rebuild the research mart."
@@ -282,6 +282,8 @@ def mart_prune() -> int:
         MartSnapshot.objects.select_for_update(skip_locked=True)
         .filter(is_current=False)
         .exclude(Exists(Extract.objects.filter(snapshot=OuterRef("pk"))))
+        # A published release is frozen: its snapshot stays as long as the release.
+        .exclude(Exists(ResearchRelease.objects.filter(snapshot=OuterRef("pk"))))
         # A requested rebuild still waiting for its worker is not stale.
         .exclude(pk__in=_pending().values("pk"))
     )

@@ -56,6 +56,28 @@ class MartSnapshot(models.Model):
         return f"Snapshot {self.pk}"
 
 
+class ResearchRelease(models.Model):
+    """A mart snapshot a central administrator published for suppressed-count extracts.
+
+    Suppressed extracts read releases only, never the nightly mart: each release is a fixed
+    set of counts, published rarely (for example quarterly), so a researcher cannot compare
+    two rebuilds a case apart. Its snapshot is kept as long as the release exists.
+    """
+
+    snapshot = models.OneToOneField(MartSnapshot, on_delete=models.PROTECT, related_name="release")
+    name = models.CharField(max_length=100, unique=True)
+    published_at = models.DateTimeField(auto_now_add=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-published_at", "-pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class MartRow(models.Model):
     """One case, de-identified. Column names follow CTDC where CTDC has the variable."""
 
@@ -119,6 +141,14 @@ class Extract(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="extracts"
     )
     snapshot = models.ForeignKey(MartSnapshot, on_delete=models.PROTECT, related_name="extracts")
+    # The release a suppressed extract reads (its snapshot is the release's); none for DP.
+    release = models.ForeignKey(
+        ResearchRelease,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="extracts",
+    )
     dimensions = ArrayField(models.CharField(max_length=40), size=4)
     filters = models.JSONField(default=dict, blank=True)
     format = models.CharField(max_length=4, choices=Format.choices)
@@ -175,4 +205,5 @@ __all__ = [
     "MartSnapshot",
     "PrivacyBudget",
     "PrivacyLedgerEntry",
+    "ResearchRelease",
 ]

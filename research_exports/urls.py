@@ -18,4 +18,5 @@ urlpatterns = [
     path("privacy/", privacy_views.privacy_budget_view, name="privacy"),
     path("privacy/budgets/", privacy_views.privacy_admin_view, name="privacy_admin"),
     path("privacy/ledger/", privacy_views.privacy_admin_ledger_view, name="privacy_admin_ledger"),
+    path("releases/", views.release_list_view, name="releases"),
 ]

@@ -56,6 +56,12 @@ MEANS_GROUPS = {
 
 MISSING = ""
 
+# Years are published in fixed bands (1900--1904, 1905--1909, ...): a year filter selects whole
+# bands, since two ranges one year apart would give that year's counts by subtraction.
+YEAR_MIN = 1900
+YEAR_BAND_YEARS = 5
+_BAND_START = f"(year_of_registration - mod(year_of_registration - {YEAR_MIN}, {YEAR_BAND_YEARS}))"
+
 
 @dataclass(frozen=True)
 class Variable:
@@ -76,6 +82,15 @@ VARIABLES: dict[str, Variable] = {
             _("Year the person was registered by the mission."),
             "year_of_registration::text",
             ctdc_name="yearOfRegistration",
+        ),
+        Variable(
+            "yearBand",
+            _("Year of registration, 5-year band"),
+            _(
+                "Fixed five-year bands of the year of registration (2020--2024, ...). A year "
+                "filter is published as this variable, one column per band."
+            ),
+            f"{_BAND_START}::text || '--' || ({_BAND_START} + {YEAR_BAND_YEARS - 1})::text",
         ),
         Variable(
             "missionCountry",

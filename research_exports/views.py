@@ -12,13 +12,17 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.decorators import central_admin_required, researcher_required
+from accounts.decorators import (
+    central_admin_required,
+    research_reader_required,
+    researcher_required,
+)
 from config.errors import ApplicationError
 from config.htmx import is_partial_request
 
@@ -31,11 +35,12 @@ from .extracts import (
     extract_request_check,
     extract_retry,
 )
-from .forms import ExtractRequestForm
+from .forms import ExtractRequestForm, ReleasePublishForm
 from .mart import mart_rebuild_request
 from .models import Extract, MartSnapshot
 from .privacy import ledger as privacy_ledger
 from .privacy.estimate import extract_estimate
+from .releases import NO_RELEASE_MESSAGE, release_list, release_publish
 from .variables import MAX_DIMENSIONS, VARIABLES
 
 EXTRACTS_PER_PAGE = 20
@@ -114,11 +119,15 @@ def _request_estimate(request: HttpRequest, form: ExtractRequestForm) -> dict:
     return context
 
 
-def _form_page(request: HttpRequest, form: ExtractRequestForm, estimate: dict | None):
+def _form_page(
+    request: HttpRequest, form: ExtractRequestForm, estimate: dict | None, releases: list
+):
     context = {
         "form": form,
         "budget_remaining": privacy_ledger.budget_remaining(researcher=request.user),
         "estimate": estimate,
+        "releases": releases,
+        "no_release_message": NO_RELEASE_MESSAGE,
     }
     return render(request, "research/extract_form.html", context)
 
@@ -126,10 +135,11 @@ def _form_page(request: HttpRequest, form: ExtractRequestForm, estimate: dict | 
 @researcher_required
 @require_http_methods(["GET", "POST"])
 def extract_new(request: HttpRequest) -> HttpResponse:
-    form = ExtractRequestForm(request.POST if request.method == "POST" else None)
+    releases = list(release_list())
+    form = ExtractRequestForm(request.POST if request.method == "POST" else None, releases=releases)
     if request.method == "POST" and "estimate" in request.POST:
         # The no-JavaScript way to the estimate: the same form, nothing requested or spent.
-        return _form_page(request, form, _request_estimate(request, form))
+        return _form_page(request, form, _request_estimate(request, form), releases)
     if request.method == "POST" and form.is_valid():
         try:
             extract = extract_request(
@@ -141,23 +151,25 @@ def extract_new(request: HttpRequest) -> HttpResponse:
                 epsilon=form.cleaned_data["epsilon"] or None,
                 mechanism=form.cleaned_data["mechanism"] or "laplace",
                 delta=form.cleaned_data["delta"] or 0,
+                release=form.cleaned_data["release"] or None,
             )
         except (ValidationError, ApplicationError) as exc:
             form.add_service_error(exc)
         else:
             messages.success(request, REQUESTED_MESSAGE)
             return redirect("research:extract_detail", extract_id=extract.pk)
-    return _form_page(request, form, None)
+    return _form_page(request, form, None, releases)
 
 
 @researcher_required
 @require_GET
 def extract_estimate_view(request: HttpRequest) -> HttpResponse:
     """The live estimate, fetched by htmx as the form changes; a whole page without htmx."""
-    form = ExtractRequestForm(request.GET)
+    releases = list(release_list())
+    form = ExtractRequestForm(request.GET, releases=releases)
     estimate = _request_estimate(request, form)
     if not is_partial_request(request):
-        return _form_page(request, form, estimate)
+        return _form_page(request, form, estimate, releases)
     response = render(request, "research/_estimate.html", {"estimate_context": estimate})
     patch_vary_headers(response, ["HX-Request"])
     return response
@@ -237,3 +249,41 @@ def mart_view(request: HttpRequest) -> HttpResponse:
         "pk", "status", "source", "is_current", "row_count", "created_at", "completed_at"
     )[:SNAPSHOTS_SHOWN]
     return render(request, "research/mart.html", {"snapshots": snapshots})
+
+
+RELEASES_PER_PAGE = 20
+RELEASE_PUBLISHED_MESSAGE = _("Release published. Suppressed extracts now read it.")
+
+
+@research_reader_required
+@require_http_methods(["GET", "POST"])
+def release_list_view(request: HttpRequest) -> HttpResponse:
+    """Published releases; central administrators also publish a new one here."""
+    can_publish = request.user.sees_all_missions
+    if request.method == "POST" and not can_publish:
+        raise Http404
+    snapshots = (
+        MartSnapshot.objects.filter(status=MartSnapshot.Status.READY, release__isnull=True).only(
+            "pk", "row_count"
+        )[:SNAPSHOTS_SHOWN]
+        if can_publish
+        else []
+    )
+    form = ReleasePublishForm(
+        request.POST if request.method == "POST" else None, snapshots=snapshots
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            release_publish(
+                actor=request.user,
+                name=form.cleaned_data["name"],
+                snapshot_id=form.cleaned_data["snapshot"] or None,
+            )
+        except ApplicationError as exc:
+            form.add_service_error(exc)
+        else:
+            messages.success(request, RELEASE_PUBLISHED_MESSAGE)
+            return redirect("research:releases")
+    page = Paginator(release_list(), RELEASES_PER_PAGE).get_page(request.GET.get("page"))
+    context = {"page_obj": page, "form": form if can_publish else None}
+    return render(request, "research/releases.html", context)

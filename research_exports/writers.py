@@ -3,13 +3,15 @@ in one .zip.
 
 The table is in long form, one line per published figure:
 
-    row_type, <one column per dimension>, count, suppressed
+    row_type, <one column per dimension>, count, zero_or_hidden
 
 ``row_type`` is ``cell``, ``row_total`` (over the last dimension), ``column_total`` (over the
 other dimensions) or ``grand_total``. In a total, the dimensions it adds up over hold
-``(all)``. A value that was not recorded is ``(missing)``. A suppressed figure has an empty
-``count`` and ``suppressed`` = 1; otherwise ``suppressed`` = 0. Combinations that are not
-listed have no people. In JSON, a suppressed count is ``null`` and a missing value is ``""``.
+``(all)``. A value that was not recorded is ``(missing)``. Every combination of the values
+in the table is listed; a count that is zero and a count that is withheld are the same to the
+reader ("0 or hidden"): an empty ``count`` and ``zero_or_hidden`` = 1; otherwise
+``zero_or_hidden`` = 0. Telling zeros apart would say that every withheld count holds at
+least one person. In JSON, such a count is ``null`` and a missing value is ``""``.
 
 Text cells that a spreadsheet would read as a formula (starting with = + - @, a tab or a
 carriage return) are prefixed with a single quote in CSV and XLSX.
@@ -178,12 +180,14 @@ def data_dictionary(result: dict[str, Any]) -> list[dict[str, str]]:
             "ctdc_name": "",
         },
         {
-            "column": "suppressed",
+            "column": "zero_or_hidden",
             "code": "",
-            "label": _("Suppressed"),
+            "label": _("0 or hidden"),
             "description": _(
-                "1 when the count is withheld (too few people, or it would let a withheld "
-                "count be worked out); the count is then empty. 0 otherwise."
+                "1 when the count is 0 or hidden: either nobody has this combination, or the "
+                "count is withheld (too few people, or it would let a withheld count be "
+                "worked out). The two are published alike on purpose; the count is then "
+                "empty (null in JSON). 0 otherwise."
             ),
             "ctdc_name": "",
         },
@@ -213,7 +217,13 @@ def table_lines(result: dict[str, Any]) -> Iterator[list[Any]]:
     n = len(dimensions)
     # Differentially private tables carry a 95 % margin of error for every figure.
     noisy = result.get("mode") == "dp"
-    yield ["row_type", *dimensions, "count", "suppressed", *(["margin_of_error"] if noisy else [])]
+    yield [
+        "row_type",
+        *dimensions,
+        "count",
+        "zero_or_hidden",
+        *(["margin_of_error"] if noisy else []),
+    ]
 
     def line(row_type: str, values: list[str], count: int | None, margin=None) -> list[Any]:
         shown = [MISSING_MARKER if v == MISSING else neutralise(v) for v in values]
@@ -327,15 +337,32 @@ def report_text(report: dict[str, Any]) -> str:
             "is small); small groups are suppressed like any other small count."
         ),
         "",
-        _("Cells in the table: %(n)d.") % {"n": report.get("cells", 0)},
-        _("Cells suppressed by the threshold: %(n)d.")
-        % {"n": report.get("cells_suppressed_threshold", 0)},
-        _("Cells suppressed to protect other cells (complementary suppression): %(n)d.")
-        % {"n": report.get("cells_suppressed_complementary", 0)},
-        _("Totals suppressed by the threshold: %(n)d.")
-        % {"n": report.get("totals_suppressed_threshold", 0)},
-        _("Totals suppressed to protect cells: %(n)d.")
-        % {"n": report.get("totals_suppressed_complementary", 0)},
+        _(
+            "A filter is published as one more variable of the table: a filtered table is "
+            "a slice of the one table of all those variables, protected as a whole, so "
+            "tables with different filters never differ by a small group."
+        ),
+        _("Release: %(name)s") % {"name": report.get("release_name") or "-"},
+        _(
+            "Counts come from this release only. Figures you received from this release "
+            "before are part of this table's protection (no combination of your extracts of "
+            "the release narrows a hidden count below the threshold); figures you received "
+            "from another release are not published again here, so releases cannot be "
+            "subtracted. This holds for your extracts only: extracts of several researchers "
+            "put together are not protected against each other."
+        ),
+        _("Variables of the published table: %(names)s")
+        % {"names": ", ".join(report.get("table_dimensions", report.get("dimensions", [])))},
+        "",
+        _(
+            "Every combination of the values in the table is listed. A count that is zero "
+            "and a count that is withheld are shown the same way, as 0 or hidden, so a "
+            "hidden count does not tell that people are there."
+        ),
+        _("Cells listed: %(n)d, of which 0 or hidden: %(hidden)d.")
+        % {"n": report.get("cells", 0), "hidden": report.get("cells_hidden", 0)},
+        _("Totals listed: %(n)d, of which 0 or hidden: %(hidden)d.")
+        % {"n": report.get("totals_listed", 0), "hidden": report.get("totals_hidden", 0)},
     ]
     return "\n".join(lines) + "\n"
 

@@ -25,7 +25,7 @@ from assistance.models import (
 from cases import crypto
 from cases.models import AuditAction, AuditEvent, Case, CaseAccessReason, CaseMissionAccess, Person
 from cases.vocabularies import CaseStatus, Gender, OrganisationType, ReferralReason, SupportPlanType
-from research_exports.models import Extract, MartRow, MartSnapshot
+from research_exports.models import Extract, MartRow, MartSnapshot, ResearchRelease
 
 DEFAULT_PASSWORD = "correct-horse-battery-staple"
 
@@ -122,11 +122,27 @@ class AuditEventFactory(factory.django.DjangoModelFactory):
 class MartSnapshotFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = MartSnapshot
+        skip_postgeneration_save = True
 
     status = MartSnapshot.Status.READY
     source = MartSnapshot.Source.SCHEDULE
     is_current = True
     completed_at = factory.LazyFunction(timezone.now)
+
+    @factory.post_generation
+    def release(obj, create, extracted, **kwargs):
+        """Published as a release, since suppressed extracts read releases only; pass
+        ``release=False`` for a snapshot nobody published."""
+        if create and extracted is not False and obj.status == MartSnapshot.Status.READY:
+            ResearchRelease.objects.create(snapshot=obj, name=f"Release {obj.pk}")
+
+
+class ResearchReleaseFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ResearchRelease
+
+    snapshot = factory.SubFactory(MartSnapshotFactory, release=False, is_current=False)
+    name = factory.Sequence(lambda n: f"Release {n}")
 
 
 class ExtractFactory(factory.django.DjangoModelFactory):

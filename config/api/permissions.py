@@ -24,3 +24,8 @@ class IsCentralAdmin(_RolePermission):
 class IsResearcher(_RolePermission):
     def has_role(self, user) -> bool:
         return user.is_researcher
+
+
+class IsResearcherOrCentralAdmin(_RolePermission):
+    def has_role(self, user) -> bool:
+        return user.is_researcher or user.sees_all_missions

@@ -186,3 +186,14 @@ def test_seeded_identity_is_encrypted_and_blind_indexed_as_a_registration_would_
     assert stored
     assert all(crypto.decrypt(token) for token in stored)
     assert not set(stored) & set(Person.objects.values_list("given_name", flat=True))
+
+
+@pytest.mark.django_db
+def test_seed_publishes_a_first_research_release_once():
+    from research_exports.models import ResearchRelease
+
+    _seed(40)
+    _seed(40)
+
+    release = ResearchRelease.objects.get()
+    assert release.snapshot.row_count > 0

@@ -11,6 +11,7 @@ from tests.matrix import (
     closure,
     privacy,
     reintegration,
+    releases,
     sign_in_security,
     trafficking_details,
 )
@@ -21,6 +22,7 @@ PARTS = (
     reintegration,
     closure,
     privacy,
+    releases,
     sign_in_security,
     account_security,
 )

@@ -162,11 +162,16 @@ def test_malformed_input_is_a_400_on_the_field(data, field, api, researcher, sna
     assert not Extract.objects.exists()
 
 
-def test_request_without_a_mart_is_refused_with_its_code(api, researcher):
+@pytest.mark.parametrize("nightly_mart", [False, True])
+def test_request_without_a_release_is_refused_with_its_code(api, researcher, nightly_mart):
+    if nightly_mart:
+        # Suppressed counts never read the nightly mart, built or not.
+        factories.MartSnapshotFactory(release=False)
+
     response = api(researcher).post(COLLECTION, VALID, format="json")
 
     assert response.status_code == 400
-    assert response.json()["code"] == "no_data"
+    assert response.json()["code"] == "no_release"
     assert not Extract.objects.exists()
 
 
@@ -313,6 +318,7 @@ def test_schema_describes_the_research_operations(tmp_path):
         "/api/v1/research/extracts/{extract_id}/retry/": {"post"},
         "/api/v1/research/extracts/{extract_id}/download/": {"get"},
         "/api/v1/research/mart/": {"get", "post"},
+        "/api/v1/research/releases/": {"get", "post"},
         "/api/v1/research/privacy/budget/": {"get"},
         "/api/v1/research/privacy/ledger/": {"get"},
         "/api/v1/research/privacy/budgets/": {"get", "post"},

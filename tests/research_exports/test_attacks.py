@@ -12,12 +12,14 @@ import itertools
 import math
 import threading
 
+import numpy as np
 import pytest
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.urls import reverse
 from rest_framework.test import APIClient
+from scipy.optimize import linprog
 
 from accounts.models import User
 from cases.models import AuditAction, AuditEvent
@@ -29,7 +31,7 @@ from research_exports.extracts import (
     canonical_dimensions,
     extract_request,
 )
-from research_exports.models import Extract, MartSnapshot
+from research_exports.models import Extract, MartRow, MartSnapshot
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -126,6 +128,197 @@ def narrowest_suppressed_range(table: disclosure.Table, extracts: list[Extract])
     return min(hi - lo for lo, hi in ranges.values())
 
 
+def _in_filters(cell: dict[str, str], filters: dict) -> bool:
+    """Whether a person of this fine cell is in a request's filtered population."""
+    for key, name in (
+        ("citizenship", "citizenship"),
+        ("country_of_exploitation", "CountryOfExploitation"),
+    ):
+        if filters.get(key) and cell[name] not in filters[key]:
+            return False
+    first, last = filters.get("year_from"), filters.get("year_to")
+    if first is not None or last is not None:
+        if "yearOfRegistration" in cell:
+            start = end = int(cell["yearOfRegistration"])
+        else:
+            start, end = (int(y) for y in cell["yearBand"].split("--"))
+        if (first is not None and start < first) or (last is not None and end > last):
+            return False
+    return True
+
+
+def attacker_narrowest_range(fine: disclosure.Table, received: list[Extract]) -> float:
+    """The narrowest range an attacker's linear program leaves any figure of 1 to k-1 people.
+
+    The unknowns are the counts of ``fine``, a table of every variable the requests used as
+    dimension or filter; the attacker even knows which of its cells are empty. Every figure
+    a request published is an equation over the fine cells it adds up (those matching its
+    values and its request's filters). Targets: every fine cell of 1 to k-1 people and every
+    hidden figure of 1 to k-1 people.
+    """
+    keys = sorted(c for c, v in fine.cells.items() if v > 0)
+    named = [dict(zip(fine.dimensions, c, strict=True)) for c in keys]
+    equations: list[tuple[list[int], int]] = []
+    targets: list[list[int]] = [[i] for i, c in enumerate(keys) if fine.cells[c] < K]
+
+    def members(fixed: dict[str, str], filters: dict) -> list[int]:
+        return [
+            i
+            for i, cell in enumerate(named)
+            if all(cell[d] == v for d, v in fixed.items()) and _in_filters(cell, filters)
+        ]
+
+    for extract in received:
+        result, filters = extract.result, extract.filters
+        dims = result["dimensions"]
+        figures = [(dict(zip(dims, r["values"], strict=True)), r["count"]) for r in result["rows"]]
+        figures += [
+            (dict(zip(dims[:-1], r["values"], strict=True)), r["count"])
+            for r in result["row_totals"]
+        ]
+        figures += [({dims[-1]: r["values"][0]}, r["count"]) for r in result["column_totals"]]
+        if result.get("grand_total_published", True):
+            figures.append(({}, result["grand_total"]))
+        for fixed, count in figures:
+            parts = members(fixed, filters)
+            if count is not None:
+                equations.append((parts, count))
+            elif 0 < sum(fine.cells[keys[i]] for i in parts) < K:
+                targets.append(parts)
+    n = len(keys)
+    a_eq = np.zeros((len(equations), n))
+    for row, (parts, _count) in enumerate(equations):
+        a_eq[row, parts] = 1
+    b_eq = np.array([count for _parts, count in equations], dtype=float)
+    narrowest = math.inf
+    for parts in targets:
+        c = np.zeros(n)
+        c[parts] = 1
+        bounds = [(1, None)] * n
+        low = linprog(c, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs")
+        high = linprog(-c, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs")
+        assert low.status == 0
+        width = math.inf if high.status == 3 else -high.fun - low.fun
+        narrowest = min(narrowest, width)
+    return narrowest
+
+
+# ---------------------------------------------------------------------------- attack 1
+
+
+def test_complement_filter_attack_all_citizenships_then_all_but_one(
+    researcher, small_mart, django_capture_on_commit_callbacks
+):
+    everyone = request_built(
+        researcher,
+        django_capture_on_commit_callbacks,
+        ["yearOfRegistration", "gender"],
+        {"citizenship": ["BGD", "IND", "NPL"]},
+    )
+    all_but_one = request_built(
+        researcher,
+        django_capture_on_commit_callbacks,
+        ["yearOfRegistration", "gender"],
+        {"citizenship": ["BGD", "IND"]},
+    )
+
+    fine = aggregate(
+        dimensions=["yearOfRegistration", "gender", "citizenship"],
+        snapshot_id=small_mart.pk,
+        filters={},
+        policy=everyone.policy,
+    )
+    assert attacker_narrowest_range(fine, [everyone, all_but_one]) >= K
+    # Both are slices of one protected table: a figure they share is published alike.
+    shared = dict(published(everyone)[1])
+    assert all(shared[key] == count for key, count in published(all_but_one)[1])
+    assert any(count is not None for _key, count in published(all_but_one)[1])
+
+
+# ---------------------------------------------------------------------------- attack 2
+
+ONE_VARIABLE_TABLES = (["gender"], ["citizenship"], ["ageBroad"], ["yearOfRegistration"])
+
+
+def test_two_releases_one_case_apart_reveal_nothing_exact_about_the_person(
+    researcher, small_mart, django_capture_on_commit_callbacks
+):
+    factories.add_mart_rows(small_mart, 30, age_broad="30--38")
+    first = [
+        request_built(researcher, django_capture_on_commit_callbacks, dims)
+        for dims in ONE_VARIABLE_TABLES
+    ]
+    # The next release: the same people and one more.
+    later = factories.ResearchReleaseFactory()
+    for row in MartRow.objects.filter(snapshot=small_mart).values(
+        "year_of_registration", "gender", "citizenship", "age_broad"
+    ):
+        factories.add_mart_rows(later.snapshot, 1, **row)
+    factories.add_mart_rows(
+        later.snapshot,
+        1,
+        year_of_registration=2022,
+        gender="Trans/Transgender/NonConforming",
+        citizenship="BGD",
+        age_broad="18--20",
+    )
+    second = []
+    for dims in ONE_VARIABLE_TABLES:
+        with django_capture_on_commit_callbacks(execute=True):
+            extract = extract_request(
+                actor=researcher,
+                dimensions=dims,
+                filters={},
+                file_format="json",
+                release=later.pk,
+            )
+        extract.refresh_from_db()
+        assert extract.status == Extract.Status.SUCCEEDED, extract.message
+        second.append(extract)
+
+    for before, after in zip(first, second, strict=True):
+        held = {i for i, count in extracts.result_figures(before.result) if count is not None}
+        again = {i for i, count in extracts.result_figures(after.result) if count is not None}
+        # No figure is published from both releases, so none can be subtracted...
+        assert not held & again
+        # ...and what the later release hides stays uncertain by at least k people.
+        fine = aggregate(
+            dimensions=after.result["dimensions"],
+            snapshot_id=later.snapshot_id,
+            filters={},
+            policy=after.policy,
+        )
+        assert attacker_narrowest_range(fine, [after]) >= K
+
+
+# ---------------------------------------------------------------------------- linked
+
+
+def test_linked_protection_tables_of_one_release_together_pin_no_small_cell(
+    researcher, small_mart, django_capture_on_commit_callbacks
+):
+    received = [
+        request_built(researcher, django_capture_on_commit_callbacks, dims)
+        for dims in (
+            ["yearOfRegistration", "gender"],
+            ["gender", "citizenship"],
+            ["yearOfRegistration", "citizenship"],
+            ["yearOfRegistration", "gender", "citizenship"],
+        )
+    ]
+
+    fine = aggregate(
+        dimensions=["yearOfRegistration", "gender", "citizenship"],
+        snapshot_id=small_mart.pk,
+        filters={},
+        policy=received[0].policy,
+    )
+    assert attacker_narrowest_range(fine, received) >= K
+    assert any(
+        count is not None for e in received for _i, count in extracts.result_figures(e.result)
+    )
+
+
 # ---------------------------------------------------------------------------- attack 3
 
 
@@ -211,7 +404,202 @@ def test_year_range_attack_ranges_one_year_apart_cannot_both_be_asked(
     assert Extract.objects.count() == 1
 
 
+def test_year_band_attack_two_band_ranges_cannot_be_subtracted(
+    researcher, small_mart, django_capture_on_commit_callbacks
+):
+    # A few people in 2017 (band 2015-2019), many in 2020-2022 (band 2020-2024).
+    for gender in ("Woman", "Man"):
+        for citizenship in ("NPL", "IND", "BGD"):
+            factories.add_mart_rows(
+                small_mart, 2, year_of_registration=2017, gender=gender, citizenship=citizenship
+            )
+    two_bands = request_built(
+        researcher,
+        django_capture_on_commit_callbacks,
+        ["gender", "citizenship"],
+        {"year_from": 2015, "year_to": 2024},
+    )
+    one_band = request_built(
+        researcher,
+        django_capture_on_commit_callbacks,
+        ["gender", "citizenship"],
+        {"year_from": 2020, "year_to": 2024},
+    )
+
+    assert two_bands.result["dimensions"][0] == "yearBand"
+    fine = aggregate(
+        dimensions=["yearBand", "gender", "citizenship"],
+        snapshot_id=small_mart.pk,
+        filters={},
+        policy=one_band.policy,
+    )
+    assert attacker_narrowest_range(fine, [two_bands, one_band]) >= K
+
+
+# ---------------------------------------------------------------------------- attack 5
+
+SEX, LABOUR, BEGGING = "SexualExploitation", "ForcedLabour", "ForcedBegging"
+
+
+def pattern_attacker_narrowest_range(extract: Extract, people: dict) -> float:
+    """The narrowest range an attacker leaves any hidden figure of 1 to k-1 people in a
+    year x type-of-exploitation table, by a linear program over the people themselves.
+
+    The unknowns are the numbers of people of each year with each set of types (the
+    exact structure of a multi-valued variable, not a relaxation of it): a cell counts those
+    whose set holds its type, a row total those of its year, a column total those whose set
+    holds its type, the grand total everyone. ``people`` maps (year, set of types) to the
+    true count, for the targets.
+    """
+    result = extract.result
+    assert result["dimensions"] == ["yearOfRegistration", "typeOfExploitation"]
+    years = sorted({r["values"][0] for r in result["rows"]})
+    types = sorted({r["values"][1] for r in result["rows"]} - {""})
+    sets = [
+        frozenset(c) for size in range(len(types) + 1) for c in itertools.combinations(types, size)
+    ]
+    unknowns = [(y, s) for y in years for s in sets]
+
+    def holds(unknown, year=None, kind=None) -> bool:
+        y, s = unknown
+        if year is not None and y != year:
+            return False
+        if kind is None:
+            return True
+        return (not s) if kind == "" else kind in s
+
+    figures = [
+        (holds_args, r["count"]) for r in result["rows"] for holds_args in [tuple(r["values"])]
+    ]
+    figures += [((r["values"][0], None), r["count"]) for r in result["row_totals"]]
+    figures += [((None, r["values"][0]), r["count"]) for r in result["column_totals"]]
+    figures.append(((None, None), result["grand_total"]))
+    truth = {(str(y), frozenset(s)): n for (y, s), n in people.items()}
+
+    def members(year, kind) -> list[int]:
+        return [i for i, u in enumerate(unknowns) if holds(u, year, kind)]
+
+    equations, targets = [], []
+    for (year, kind), count in figures:
+        parts = members(year, kind)
+        if count is not None:
+            equations.append((parts, count))
+        elif 0 < sum(truth.get(unknowns[i], 0) for i in parts) < K:
+            targets.append(parts)
+    assert targets, "the table hides no small figure: the test data is wrong"
+    a_eq = np.zeros((len(equations), len(unknowns)))
+    for row, (parts, _count) in enumerate(equations):
+        a_eq[row, parts] = 1
+    b_eq = np.array([count for _parts, count in equations], dtype=float)
+    narrowest = math.inf
+    for parts in targets:
+        c = np.zeros(len(unknowns))
+        c[parts] = 1
+        low = linprog(c, A_eq=a_eq, b_eq=b_eq, bounds=(0, None), method="highs")
+        high = linprog(-c, A_eq=a_eq, b_eq=b_eq, bounds=(0, None), method="highs")
+        assert low.status == 0
+        width = math.inf if high.status == 3 else -high.fun - low.fun
+        narrowest = min(narrowest, width)
+    return narrowest
+
+
+@pytest.mark.parametrize(
+    "people",
+    [
+        # One small year whose people have two types each: its row total was published as
+        # the grand total less the other years.
+        {
+            (2020, (SEX,)): 30,
+            (2020, (LABOUR,)): 25,
+            (2021, (SEX,)): 40,
+            (2021, (LABOUR,)): 20,
+            (2022, (SEX, LABOUR)): 5,
+        },
+        # Small types inside large years, and a small year with one type.
+        {
+            (2020, (SEX,)): 45,
+            (2020, (SEX, BEGGING)): 3,
+            (2020, (LABOUR,)): 30,
+            (2021, (LABOUR, BEGGING)): 4,
+            (2021, (SEX,)): 28,
+            (2021, (LABOUR,)): 19,
+            (2022, (BEGGING,)): 6,
+            (2022, (SEX,)): 2,
+        },
+    ],
+)
+def test_multi_valued_totals_attack_no_small_total_is_pinned(
+    researcher, snapshot, django_capture_on_commit_callbacks, people
+):
+    for (year, types), count in people.items():
+        factories.add_mart_rows(
+            snapshot, count, year_of_registration=year, exploitation_types=list(types)
+        )
+
+    extract = request_built(
+        researcher, django_capture_on_commit_callbacks, ["yearOfRegistration", "typeOfExploitation"]
+    )
+
+    assert pattern_attacker_narrowest_range(extract, people) >= K
+
+
+def test_multi_valued_suppressed_totals_are_checked_by_the_linear_program():
+    # Years 2020 and 2021 published, 2022 hidden: the grand total is their sum, so 2022 is
+    # pinned unless another total goes too.
+    table = disclosure.Table(
+        dimensions=("yearOfRegistration", "typeOfExploitation"),
+        cells={
+            ("2020", SEX): 30,
+            ("2020", LABOUR): 25,
+            ("2021", SEX): 40,
+            ("2021", LABOUR): 20,
+            ("2022", SEX): 5,
+            ("2022", LABOUR): 5,
+        },
+        row_totals={("2020",): 55, ("2021",): 60, ("2022",): 5},
+        column_totals={(SEX,): 75, (LABOUR,): 50},
+        grand_total=120,
+        rows_additive=False,
+        columns_additive=True,
+        grand_additive=False,
+    )
+    hidden = {("row", ("2022",))}
+    ranges = disclosure._ranges(
+        table.cells, {("2022", SEX), ("2022", LABOUR)}, table.margins(), hidden, hidden
+    )
+    assert ranges[("row", ("2022",))] == (5.0, 5.0)
+
+    result = disclosure.protect(table, disclosure.Policy(threshold=K))
+
+    assert result.row_totals[("2022",)] is None
+    published = [v for v in result.row_totals.values() if v is not None]
+    assert result.grand_total is None or len(published) < 2
+
+
 # ---------------------------------------------------------------------------- attack 6
+
+
+def test_zeros_are_listed_like_hidden_counts(
+    researcher, snapshot, django_capture_on_commit_callbacks
+):
+    # Nobody is (Man, BGD); three people are (Woman, BGD). Listing only the second would
+    # tell that a hidden count holds at least one person.
+    factories.add_mart_rows(snapshot, 40, gender="Man", citizenship="NPL")
+    factories.add_mart_rows(snapshot, 50, gender="Woman", citizenship="NPL")
+    factories.add_mart_rows(snapshot, 3, gender="Woman", citizenship="BGD")
+
+    extract = request_built(
+        researcher, django_capture_on_commit_callbacks, ["gender", "citizenship"]
+    )
+
+    counts = {tuple(r["values"]): r["count"] for r in extract.result["rows"]}
+    assert set(counts) == {(g, c) for g in ("Man", "Woman") for c in ("BGD", "NPL")}
+    assert counts[("Man", "BGD")] is None
+    assert counts[("Woman", "BGD")] is None
+    assert "cells_hidden" in extract.report
+    assert not {"cells_suppressed_threshold", "cells_suppressed_complementary"} & set(
+        extract.report
+    )
 
 
 def test_quota_refuses_with_an_audit_and_no_count(

@@ -11,7 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.optimize import linprog
 
-from research_exports.disclosure import Policy, Table, protect, round_count
+from research_exports.disclosure import GRAND, Policy, Table, protect, round_count
+from research_exports.extracts import linked_protection
 
 K = 11
 
@@ -181,3 +182,32 @@ def test_sparse_table_of_small_cells_stays_protected():
     result = protect(table, Policy(threshold=K))
     for key, (lo, hi) in published_ranges(table, result).items():
         assert hi - lo >= K, (key, lo, hi)
+
+
+def test_linked_protection_keeps_hides_and_guards_what_the_researcher_holds():
+    table = Table(
+        dimensions=("gender", "citizenship"),
+        cells={("Man", "NPL"): 40, ("Man", "IND"): 30, ("Woman", "NPL"): 50},
+        row_totals={("Man",): 70, ("Woman",): 50},
+        column_totals={("NPL",): 90, ("IND",): 30},
+        grand_total=120,
+    )
+    man, woman, npl = (
+        frozenset({("gender", "Man")}),
+        frozenset({("gender", "Woman")}),
+        frozenset({("citizenship", "NPL")}),
+    )
+
+    linked = linked_protection(
+        table,
+        same_release=[(man, 70), (woman, None)],
+        other_releases=[(npl, 88), (frozenset(), 118)],
+    )
+
+    assert linked["kept"] == {("row", ("Man",))}
+    assert linked["hidden"] == {("row", ("Woman",)), ("column", ("NPL",)), ("grand", GRAND)}
+    assert sorted(g.value for g in linked["guards"]) == [50, 90, 120]
+    result = protect(table, Policy(threshold=11), **linked)
+    assert result.row_totals[("Man",)] == 70
+    assert result.column_totals[("NPL",)] is None
+    assert result.grand_total is None

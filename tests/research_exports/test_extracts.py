@@ -17,7 +17,7 @@ from django.utils import timezone
 from cases.audit import audit_pending_refusal
 from cases.models import AuditAction, AuditEvent
 from config.errors import ApplicationError
-from research_exports import extracts
+from research_exports import extracts, releases
 from research_exports.extracts import (
     BUILD_FAILED_MESSAGE,
     TOO_MANY_CELLS_MESSAGE,
@@ -144,11 +144,15 @@ def test_request_is_for_researchers_only(request, user_fixture, snapshot):
     assert caught.value.code == "not_researcher"
 
 
-def test_request_without_a_mart_says_there_is_no_data(researcher):
+@pytest.mark.parametrize("nightly_mart", [False, True])
+def test_request_without_a_release_says_there_is_none(researcher, nightly_mart):
+    if nightly_mart:
+        factories.MartSnapshotFactory(release=False)
     with pytest.raises(ApplicationError) as caught:
         ask(researcher)
-    assert caught.value.code == "no_data"
-    assert caught.value.message == str(extracts.NO_DATA_MESSAGE)
+    assert caught.value.code == "no_release"
+    assert caught.value.message == str(releases.NO_RELEASE_MESSAGE)
+    assert not Extract.objects.exists()
 
 
 def test_request_stores_policy_audits_and_enqueues(
@@ -225,7 +229,11 @@ def test_build_applies_filters(researcher, mart, django_capture_on_commit_callba
         dimensions=["yearOfRegistration"],
         filters={"year_from": 2025, "citizenship": ["IND"]},
     )
-    assert cells(extract) == {("2025",): 120}
+    # A filtered table is a slice of the table with the filter's variable as a dimension.
+    assert extract.result["dimensions"] == ["yearOfRegistration", "citizenship"]
+    assert cells(extract) == {("2025", "IND"): 120}
+    assert extract.result["grand_total"] is None
+    assert extract.result["grand_total_published"] is False
 
 
 def test_build_suppresses_small_cells_and_reports_it(
@@ -234,13 +242,10 @@ def test_build_suppresses_small_cells_and_reports_it(
     factories.add_mart_rows(mart, 3, gender="Trans/Transgender/NonConforming")
     extract = built(researcher, django_capture_on_commit_callbacks, dimensions=["gender"])
     assert cells(extract)[("Trans/Transgender/NonConforming",)] is None
-    assert extract.report["cells_suppressed_threshold"] == 1
     # With one suppressed cell the grand total would give it away: something else goes too.
-    assert (
-        extract.report["cells_suppressed_complementary"]
-        + extract.report["totals_suppressed_complementary"]
-        >= 1
-    )
+    assert extract.report["cells_hidden"] + extract.report["totals_hidden"] >= 2
+    # The report does not tell how many hidden counts hold people.
+    assert not any("threshold" in key for key in extract.report if key.startswith("cells"))
     assert extract.report["snapshot"] == mart.pk
 
 
@@ -546,7 +551,7 @@ def test_build_suppresses_a_small_re_trafficking_cell(
     factories.add_mart_rows(mart, 3, is_retrafficked=True)
     extract = built(researcher, django_capture_on_commit_callbacks, dimensions=["isRetrafficked"])
     assert cells(extract)[("true",)] is None
-    assert extract.report["cells_suppressed_threshold"] == 1
+    assert extract.report["cells_hidden"] >= 1
 
 
 def test_build_counts_reintegration_scores_with_no_visit_as_missing(

@@ -7,7 +7,7 @@ from django.test import Client
 from django.urls import reverse
 
 from cases.models import AuditAction, AuditEvent
-from research_exports import extracts
+from research_exports import extracts, releases
 from research_exports.extracts import extract_path
 from research_exports.models import Extract, MartSnapshot
 from research_exports.variables import MAX_DIMENSIONS, VARIABLES
@@ -31,10 +31,9 @@ REPORT = {
     "snapshot": 1,
     "policy": {"threshold": 11, "rounding_base": 1, "suppressed_countries": []},
     "cells": 3,
-    "cells_suppressed_threshold": 1,
-    "cells_suppressed_complementary": 0,
-    "totals_suppressed_threshold": 0,
-    "totals_suppressed_complementary": 0,
+    "cells_hidden": 1,
+    "totals_listed": 1,
+    "totals_hidden": 0,
     "rounding_base": 1,
 }
 VALID = {"dimensions": ["gender", "ageBroad"], "file_format": "csv"}
@@ -186,10 +185,10 @@ def test_too_many_dimensions_get_the_service_message(client_for, researcher, sna
     assert not Extract.objects.exists()
 
 
-def test_request_without_a_mart_says_so_and_creates_nothing(client_for, researcher):
+def test_request_without_a_release_says_so_and_creates_nothing(client_for, researcher):
     response = client_for(researcher).post(_url("research:extract_new"), VALID)
 
-    assert response.context["form"].non_field_errors() == [str(extracts.NO_DATA_MESSAGE)]
+    assert response.context["form"].non_field_errors() == [str(releases.NO_RELEASE_MESSAGE)]
     assert not Extract.objects.exists()
 
 
@@ -295,7 +294,7 @@ def test_result_shows_suppressed_cells_as_suppressed_not_zero(client_for, ready_
     cells = re.findall(r'<tr><td>([^<]*)</td><td class="count">(.*?)</td></tr>', table)
     assert cells == [
         ("2020", "40"),
-        ("2021", '<span class="suppressed">suppressed</span>'),
+        ("2021", '<span class="suppressed">0 or hidden</span>'),
         ("2022", "55"),
     ]
 

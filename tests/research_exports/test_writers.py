@@ -29,10 +29,9 @@ REPORT = {
     "snapshot": 7,
     "policy": {"threshold": 11, "rounding_base": 5, "suppressed_countries": ["BGD"]},
     "cells": 3,
-    "cells_suppressed_threshold": 1,
-    "cells_suppressed_complementary": 0,
-    "totals_suppressed_threshold": 0,
-    "totals_suppressed_complementary": 0,
+    "cells_hidden": 1,
+    "totals_listed": 1,
+    "totals_hidden": 0,
     "rounding_base": 5,
 }
 
@@ -60,7 +59,7 @@ def test_neutralise_leaves_plain_values_alone(value):
 
 def test_csv_table_marks_suppressed_and_missing_and_totals(tmp_path):
     rows = table_rows(package(tmp_path, "csv"))
-    assert rows[0] == ["row_type", "gender", "typeOfExploitation", "count", "suppressed"]
+    assert rows[0] == ["row_type", "gender", "typeOfExploitation", "count", "zero_or_hidden"]
     assert ["cell", "Woman", writers.MISSING_MARKER, "", "1"] in rows
     assert ["row_total", "Woman", writers.ALL_MARKER, "30", "0"] in rows
     assert ["column_total", writers.ALL_MARKER, "ForcedLabour", "40", "0"] in rows
@@ -103,7 +102,7 @@ def test_every_package_has_dictionary_and_report(tmp_path, file_format):
 def test_dictionary_explains_every_column_and_code(tmp_path):
     entries = json.loads(package(tmp_path, "csv").read("data_dictionary.json"))
     columns = {e["column"] for e in entries if e["code"] == ""}
-    assert columns == {"row_type", "gender", "typeOfExploitation", "count", "suppressed"}
+    assert columns == {"row_type", "gender", "typeOfExploitation", "count", "zero_or_hidden"}
     codes = {(e["column"], e["code"]) for e in entries if e["code"]}
     assert ("typeOfExploitation", "ForcedLabour") in codes
     assert ("typeOfExploitation", writers.MISSING_MARKER) in codes
@@ -141,3 +140,12 @@ def test_report_states_policy_and_suppression(tmp_path):
     text = archive.read("disclosure_report.txt").decode("utf-8")
     assert "k = 11" in text
     assert "BGD" in text
+
+
+def test_dictionary_and_report_say_zero_and_hidden_are_published_alike(tmp_path):
+    archive = package(tmp_path, "csv")
+    entries = json.loads(archive.read("data_dictionary.json"))
+    flag = next(e for e in entries if e["column"] == "zero_or_hidden")
+    assert flag["label"] == "0 or hidden"
+    assert "published alike" in flag["description"]
+    assert "0 or hidden" in archive.read("disclosure_report.txt").decode("utf-8")

@@ -42,7 +42,8 @@ from cases.services import case_reference_format, case_reference_reserve
 from reintegration import synthetic as reintegration_synthetic
 from reintegration.models import MonitoringVisit, ReintegrationAssistance, ReintegrationPlan
 from research_exports.mart import mart_current, mart_rebuild
-from research_exports.models import MartSnapshot
+from research_exports.models import MartSnapshot, ResearchRelease
+from research_exports.releases import release_publish
 from screening import synthetic as screening_synthetic
 from screening.models import Perpetrator, Screening, TraffickingEvent
 
@@ -175,7 +176,16 @@ class Command(BaseCommand):
             snapshot = mart_rebuild(source=MartSnapshot.Source.SCHEDULE)
             if snapshot is not None:
                 self.stdout.write(f"Research mart rebuilt: {snapshot.row_count} rows.")
+        self._release()
         self._print_accounts(missions)
+
+    def _release(self) -> None:
+        """A first research release, so researchers can request suppressed counts at once."""
+        admin = User.objects.filter(is_central_admin=True, is_active=True).order_by("pk").first()
+        if admin is None or ResearchRelease.objects.exists() or mart_current() is None:
+            return
+        release = release_publish(actor=admin, name="Demo release")
+        self.stdout.write(f"Research release published: {release.name}.")
 
     def _missions(self) -> dict[str, Mission]:
         missions = {}
