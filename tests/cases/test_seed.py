@@ -157,15 +157,20 @@ def test_seed_builds_the_research_mart_so_researchers_find_data():
 
 def test_seed_writes_no_audit_row_for_its_records_and_leaves_the_chain_intact():
     from cases.housekeeping import audit_verify
-    from cases.models import AuditEvent
+    from cases.models import AuditAction, AuditEvent
 
     before = AuditEvent.objects.count()
     out = io.StringIO()
     call_command("seed_demo", cases=40, seed=7, force=True, stdout=out)
 
-    # The mart rebuild is the only audited act of a seed: no row names a seeded case.
+    # The mart rebuild and the first research release are the only audited acts of a seed:
+    # no row names a seeded case.
     assert not AuditEvent.objects.filter(case__isnull=False).exists()
-    assert AuditEvent.objects.count() - before <= 1
+    assert AuditEvent.objects.count() - before == 2
+    assert set(AuditEvent.objects.values_list("action", flat=True)) == {
+        AuditAction.MART_REBUILT,
+        AuditAction.RESEARCH_RELEASE_PUBLISHED,
+    }
     assert "No audit rows written for the synthetic records." in out.getvalue()
     assert audit_verify().problem is None
 
