@@ -7,6 +7,7 @@ from django.dispatch import receiver
 from cases.audit import audit_record
 from cases.models import AuditAction
 
+from .lockout import SECOND_FACTOR_MARK
 from .services import api_tokens_revoke_all
 
 
@@ -25,6 +26,9 @@ def _on_logout(sender, request, user, **kwargs) -> None:
 
 @receiver(user_login_failed)
 def _on_login_failed(sender, credentials, request=None, **kwargs) -> None:
+    if credentials.get(SECOND_FACTOR_MARK):
+        # The code step records its own failure (SECOND_FACTOR_FAILED, with the account).
+        return
     # The attempted username is personal data and may not even be an account: keep none of it.
     audit_record(actor=None, action=AuditAction.SIGN_IN_FAILED)
 

@@ -25,7 +25,8 @@ def database_from_url(var: str = "DATABASE_URL") -> dict:
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django's admin, with a site that refuses any session without a verified second factor.
+    "config.apps.HarbourAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -66,6 +67,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Sets request.user.is_verified(): whether this session passed a second factor.
     "django_otp.middleware.OTPMiddleware",
+    # Users whose policy asks for a second factor go to the code step or to enrolment first.
+    "accounts.second_factor.middleware.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "config.middleware.PendingRefusalAuditMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -88,6 +91,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.roles",
+                "accounts.context_processors.second_factor",
             ],
         },
     },
@@ -357,3 +361,19 @@ REST_KNOX = {
     "AUTH_HEADER_PREFIX": "Token",
     "AUTO_REFRESH": False,
 }
+
+# Second factors (issue 12 §1, accounts/second_factor/). Central administrators, superusers and
+# Django admin staff must always use one. Caseworkers must too, once the grace period after
+# their account was created is over (Harbour keeps asking during it). Researchers only if
+# HARBOUR_2FA_RESEARCHER_REQUIRED is set.
+HARBOUR_2FA_CASEWORKER_REQUIRED = env.bool("HARBOUR_2FA_CASEWORKER_REQUIRED", default=True)
+HARBOUR_2FA_CASEWORKER_GRACE_DAYS = env.int("HARBOUR_2FA_CASEWORKER_GRACE_DAYS", default=7)
+HARBOUR_2FA_RESEARCHER_REQUIRED = env.bool("HARBOUR_2FA_RESEARCHER_REQUIRED", default=False)
+# Sensitive actions (another user's roles or missions, resetting factors) ask for a code again
+# when the last one is older than this.
+HARBOUR_2FA_REAUTH_MINUTES = env.int("HARBOUR_2FA_REAUTH_MINUTES", default=10)
+HARBOUR_2FA_RECOVERY_CODE_COUNT = 10
+# The name authenticator apps show next to the account.
+OTP_TOTP_ISSUER = env.str("HARBOUR_2FA_ISSUER", default="Harbour")
+# Codes posted to the second step never reach axes' tables, even masked ones aside.
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "otp_token", "otp"]

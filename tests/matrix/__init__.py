@@ -10,6 +10,7 @@ from tests.matrix import (
     closure,
     privacy,
     reintegration,
+    second_factors,
     sign_in_security,
     trafficking_details,
 )
@@ -21,4 +22,5 @@ PARTS = (
     closure,
     privacy,
     sign_in_security,
+    second_factors,
 )
