@@ -18,6 +18,11 @@ urlpatterns = [
         name="totp_remove",
     ),
     path(
+        "security/passkeys/<int:passkey_id>/remove/",
+        second_factor_views.passkey_remove,
+        name="passkey_remove",
+    ),
+    path(
         "security/recovery-codes/",
         second_factor_views.recovery_codes_regenerate,
         name="recovery_codes_regenerate",

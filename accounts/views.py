@@ -128,7 +128,8 @@ def _user_page(request: HttpRequest, *, user, form, membership_form) -> HttpResp
             "membership_form": membership_form,
             "subject": user,
             "memberships": selectors.user_memberships(user=user),
-            "second_factor_count": second_factor_services.primary_devices(user=user).count(),
+            "second_factor_count": second_factor_services.primary_devices(user=user).count()
+            + second_factor_services.passkeys(user=user).count(),
         },
     )
 

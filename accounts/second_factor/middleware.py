@@ -27,12 +27,22 @@ ENROL_REQUIRED_MESSAGE = gettext_noop("Set up a second factor in the browser fir
 
 # Pages each unfinished state may still open.
 ALLOWED = {
-    SessionState.VERIFY: {"accounts:second_factor", "accounts:logout", "accounts:login"},
+    SessionState.VERIFY: {
+        "accounts:second_factor",
+        "accounts:logout",
+        "accounts:login",
+        "otp_webauthn:credential-authentication-begin",
+        "otp_webauthn:credential-authentication-complete",
+        "otp_webauthn:js-i18n-catalog",
+    },
     SessionState.ENROL: {
         "accounts:totp_enrol",
         "accounts:security",
         "accounts:logout",
         "accounts:login",
+        "otp_webauthn:credential-registration-begin",
+        "otp_webauthn:credential-registration-complete",
+        "otp_webauthn:js-i18n-catalog",
     },
 }
 TARGET = {SessionState.VERIFY: "accounts:second_factor", SessionState.ENROL: "accounts:totp_enrol"}

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp_webauthn.models import WebAuthnCredential
 from knox.models import AuthToken
 
 from accounts.models import RecoveryCode, RecoveryCodeDevice, User, recovery_code_digest
@@ -34,6 +35,7 @@ TOTP_DIGITS = 6
 
 KIND_TOTP = "totp"
 KIND_RECOVERY = "recovery"
+KIND_PASSKEY = "passkey"
 
 
 def _kind(device) -> str:
@@ -41,7 +43,7 @@ def _kind(device) -> str:
 
 
 def primary_devices(*, user: User):
-    """The user's confirmed factors proper (authenticator apps), not the recovery codes."""
+    """The user's confirmed authenticator apps (passkeys are ``passkeys``)."""
     return TOTPDevice.objects.filter(user=user, confirmed=True).order_by("created_at", "pk")
 
 
@@ -52,6 +54,20 @@ def recovery_codes_left(*, user: User) -> int:
 def totp_secret_base32(device: TOTPDevice) -> str:
     """The device's key as authenticator apps take it when typed in by hand."""
     return base64.b32encode(device.bin_key).decode("ascii").rstrip("=")
+
+
+def passkeys(*, user: User):
+    return WebAuthnCredential.objects.filter(user=user, confirmed=True).order_by("created_at", "pk")
+
+
+def _other_factors_exist(*, user: User, keep_out) -> bool:
+    totp = primary_devices(user=user)
+    keys = passkeys(user=user)
+    if isinstance(keep_out, TOTPDevice):
+        totp = totp.exclude(pk=keep_out.pk)
+    else:
+        keys = keys.exclude(pk=keep_out.pk)
+    return totp.exists() or keys.exists()
 
 
 @transaction.atomic
@@ -108,7 +124,7 @@ def totp_device_confirm(
                 detail={"kind": KIND_TOTP, "step": "enrolment"},
             )
         raise ValidationError({"otp_token": [CODE_WRONG_MESSAGE]})
-    first = not primary_devices(user=user).exists()
+    first = not primary_devices(user=user).exists() and not passkeys(user=user).exists()
     device.confirmed = True
     device.name = name.strip()[:64] or str(DEVICE_NAME_DEFAULT)
     device.save(update_fields=["confirmed", "name"])
@@ -147,24 +163,36 @@ def second_factor_match(*, user: User, token: str):
     return None
 
 
-@transaction.atomic
-def totp_device_remove(*, user: User, device_id: int) -> None:
-    """Remove one of the user's own authenticator devices.
-
-    Refused for the last one of a user who must have a second factor. With the last device,
-    the recovery codes go too: they are a way back to a factor, not a factor of their own.
-    """
-    User.objects.select_for_update().get(pk=user.pk)
-    device = primary_devices(user=user).get(pk=device_id)
-    remaining = primary_devices(user=user).exclude(pk=device.pk).exists()
+def _device_remove(*, user: User, device, kind: str) -> None:
+    remaining = _other_factors_exist(user=user, keep_out=device)
     if not remaining and policy.is_required(user):
         raise ValidationError(LAST_FACTOR_MESSAGE, code="last_factor")
     audit_record(
-        actor=user, action=AuditAction.SECOND_FACTOR_REMOVED, obj=device, detail={"kind": KIND_TOTP}
+        actor=user, action=AuditAction.SECOND_FACTOR_REMOVED, obj=device, detail={"kind": kind}
     )
     device.delete()
     if not remaining:
         RecoveryCodeDevice.objects.filter(user=user).delete()
+
+
+@transaction.atomic
+def totp_device_remove(*, user: User, device_id: int) -> None:
+    """Remove one of the user's own authenticator apps.
+
+    Refused for the last factor (app or passkey) of a user who must have one. With the last
+    factor the recovery codes go too: they are a way back to a factor, not a factor of their own.
+    """
+    User.objects.select_for_update().get(pk=user.pk)
+    device = primary_devices(user=user).get(pk=device_id)
+    _device_remove(user=user, device=device, kind=KIND_TOTP)
+
+
+@transaction.atomic
+def passkey_remove(*, user: User, device_id: int) -> None:
+    """Remove one of the user's own passkeys (same rule as for apps)."""
+    User.objects.select_for_update().get(pk=user.pk)
+    device = passkeys(user=user).get(pk=device_id)
+    _device_remove(user=user, device=device, kind=KIND_PASSKEY)
 
 
 @transaction.atomic
@@ -178,15 +206,16 @@ def second_factors_reset(*, actor: User, user: User) -> int:
     if user.is_superuser and not actor.is_superuser:
         raise ValidationError(SUPERUSER_PROTECTED_MESSAGE, code="superuser_protected")
     totp_count, _rows = TOTPDevice.objects.filter(user=user).delete()
+    key_count, _rows = WebAuthnCredential.objects.filter(user=user).delete()
     RecoveryCodeDevice.objects.filter(user=user).delete()
     tokens, _rows = AuthToken.objects.filter(user=user).delete()
     audit_record(
         actor=actor,
         action=AuditAction.SECOND_FACTORS_RESET,
         obj=user,
-        detail={"devices": totp_count, "tokens_revoked": tokens},
+        detail={"devices": totp_count + key_count, "tokens_revoked": tokens},
     )
-    return totp_count
+    return totp_count + key_count
 
 
 def reauthenticated(*, user: User, device) -> None:

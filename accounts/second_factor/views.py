@@ -16,7 +16,6 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
-from django_otp import user_has_device
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import lockout
@@ -28,6 +27,7 @@ from .qr import qr_svg
 PENDING_DEVICE_SESSION_KEY = "harbour_2fa_pending_device"
 DEVICE_ADDED_MESSAGE = _("The authenticator app was added.")
 DEVICE_REMOVED_MESSAGE = _("The authenticator app was removed.")
+PASSKEY_REMOVED_MESSAGE = _("The passkey was removed.")
 REAUTHENTICATED_MESSAGE = _("Confirmed. Submit your change again.")
 NO_FACTOR_MESSAGE = _("Set up an authenticator app first.")
 
@@ -87,7 +87,13 @@ def second_factor_verify(request: HttpRequest) -> HttpResponse:
             policy.mark_verified_now(request)
             return redirect(next_url)
     return render(
-        request, "accounts/second_factor.html", {"form": form, "next": _next_url(request)}
+        request,
+        "accounts/second_factor.html",
+        {
+            "form": form,
+            "next": _next_url(request),
+            "has_passkey": services.passkeys(user=request.user).exists(),
+        },
     )
 
 
@@ -124,6 +130,7 @@ def security(request: HttpRequest) -> HttpResponse:
         "accounts/security.html",
         {
             "devices": list(services.primary_devices(user=user)),
+            "passkeys": list(services.passkeys(user=user)),
             "recovery_codes_left": services.recovery_codes_left(user=user),
             "required": policy.is_required(user),
             "grace_ends_at": policy.grace_ends_at(user),
@@ -199,7 +206,40 @@ def totp_remove(request: HttpRequest, device_id: int) -> HttpResponse:
     return render(
         request,
         "accounts/totp_remove.html",
-        {"device": device, "error": error},
+        {
+            "device": device,
+            "error": error,
+            "action": reverse("accounts:totp_remove", kwargs={"device_id": device.pk}),
+        },
+        status=400 if error else 200,
+    )
+
+
+@login_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def passkey_remove(request: HttpRequest, passkey_id: int) -> HttpResponse:
+    user = request.user
+    device = services.passkeys(user=user).filter(pk=passkey_id).first()
+    if device is None:
+        raise Http404
+    error = None
+    if request.method == "POST":
+        try:
+            services.passkey_remove(user=user, device_id=device.pk)
+        except ValidationError as exc:
+            error = exc.messages[0]
+        else:
+            messages.success(request, PASSKEY_REMOVED_MESSAGE)
+            return redirect("accounts:security")
+    return render(
+        request,
+        "accounts/totp_remove.html",
+        {
+            "device": device,
+            "error": error,
+            "action": reverse("accounts:passkey_remove", kwargs={"passkey_id": device.pk}),
+        },
         status=400 if error else 200,
     )
 
@@ -209,9 +249,8 @@ def totp_remove(request: HttpRequest, device_id: int) -> HttpResponse:
 @require_POST
 def recovery_codes_regenerate(request: HttpRequest) -> HttpResponse:
     """New recovery codes, shown once; the old ones stop working."""
-    if not services.primary_devices(user=request.user).exists() or not user_has_device(
-        request.user
-    ):
+    user = request.user
+    if not (services.primary_devices(user=user).exists() or services.passkeys(user=user).exists()):
         messages.error(request, NO_FACTOR_MESSAGE)
         return redirect("accounts:security")
-    return _recovery_codes_page(request, services.recovery_codes_generate(user=request.user))
+    return _recovery_codes_page(request, services.recovery_codes_generate(user=user))

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    "django_otp_webauthn",
     "accounts",
     "cases",
     "screening",
@@ -377,3 +378,16 @@ HARBOUR_2FA_RECOVERY_CODE_COUNT = 10
 OTP_TOTP_ISSUER = env.str("HARBOUR_2FA_ISSUER", default="Harbour")
 # Codes posted to the second step never reach axes' tables, even masked ones aside.
 AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "otp_token", "otp"]
+
+# Passkeys and security keys (WebAuthn, django-otp-webauthn), as a second factor only. The
+# relying party is the host the browser reached (checked against ALLOWED_HOSTS) unless
+# HARBOUR_WEBAUTHN_RP_ID is set; the accepted origins likewise (HARBOUR_WEBAUTHN_ORIGINS).
+HARBOUR_WEBAUTHN_RP_ID = env.str("HARBOUR_WEBAUTHN_RP_ID", default="")
+HARBOUR_WEBAUTHN_ORIGINS = env.list("HARBOUR_WEBAUTHN_ORIGINS", default=[])
+OTP_WEBAUTHN_RP_ID_CALLABLE = "accounts.second_factor.passkeys.relying_party_id"
+OTP_WEBAUTHN_RP_NAME = "Harbour"
+OTP_WEBAUTHN_HELPER_CLASS = "accounts.second_factor.passkeys.HarbourWebAuthnHelper"
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False
+# The library checks for a fixed origin list; HarbourWebAuthnHelper takes the origin from the
+# validated request host when HARBOUR_WEBAUTHN_ORIGINS is empty.
+SILENCED_SYSTEM_CHECKS = ["otp_webauthn.E030"]

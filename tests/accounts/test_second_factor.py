@@ -11,12 +11,13 @@ from django.urls import reverse
 from django.utils import timezone
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp_webauthn.models import WebAuthnCredential
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from accounts.lockout import LOCKOUT_STATUS
 from accounts.models import RecoveryCode, RecoveryCodeDevice, recovery_code_digest
-from accounts.second_factor import policy, services
+from accounts.second_factor import passkeys, policy, services
 from accounts.second_factor.middleware import ENROL_REQUIRED_MESSAGE, VERIFY_REQUIRED_MESSAGE
 from accounts.second_factor.views import PENDING_DEVICE_SESSION_KEY
 from cases.models import AuditAction, AuditEvent
@@ -480,11 +481,13 @@ def test_security_page_query_count_is_fixed(client, caseworker_a, django_assert_
     verified_login(client, caseworker_a)
     for index in range(5):
         TOTPDevice.objects.create(user=caseworker_a, name=f"phone {index}", confirmed=True)
+        _passkey(caseworker_a, name=f"key {index}")
 
-    with django_assert_max_num_queries(9):
+    with django_assert_max_num_queries(10):
         response = client.get(SECURITY_URL)
 
     assert len(response.context["devices"]) == 6
+    assert len(response.context["passkeys"]) == 5
 
 
 def test_removing_a_device_asks_for_confirmation_first(client, caseworker_a):
@@ -806,3 +809,142 @@ def test_malformed_otp_in_the_token_request_is_a_clear_error(caseworker_a, otp):
     assert response.status_code == 400
     assert response.json()["code"] in ("invalid", "invalid_credentials")
     assert not AuthToken.objects.exists()
+
+
+# Passkeys -------------------------------------------------------------------------------
+
+PASSKEY_COMPLETE_URL = reverse("otp_webauthn:credential-authentication-complete")
+PASSKEY_BEGIN_URL = reverse("otp_webauthn:credential-authentication-begin")
+
+
+def _passkey(user, name="Test key"):
+    return WebAuthnCredential.objects.create(
+        user=user,
+        name=name,
+        credential_id=f"credential-{user.pk}-{name}".encode(),
+        public_key=b"not-a-real-key",
+        sign_count=0,
+    )
+
+
+def test_relying_party_is_the_request_host_unless_configured(rf, settings):
+    request = rf.get("/", HTTP_HOST="harbour.example.org:8443")
+    settings.ALLOWED_HOSTS = ["harbour.example.org"]
+
+    assert passkeys.relying_party_id(request) == "harbour.example.org"
+    assert passkeys.HarbourWebAuthnHelper(request).get_allowed_origins() == [
+        "http://harbour.example.org:8443"
+    ]
+    settings.HARBOUR_WEBAUTHN_RP_ID = "example.org"
+    settings.HARBOUR_WEBAUTHN_ORIGINS = ["https://harbour.example.org"]
+    assert passkeys.relying_party_id(request) == "example.org"
+    assert passkeys.HarbourWebAuthnHelper(request).get_allowed_origins() == [
+        "https://harbour.example.org"
+    ]
+
+
+def test_passkeys_are_not_a_way_to_sign_in_without_a_password(client, caseworker_a):
+    _passkey(caseworker_a)
+
+    begin = client.post(PASSKEY_BEGIN_URL, content_type="application/json")
+    complete = client.post(PASSKEY_COMPLETE_URL, {}, content_type="application/json")
+
+    assert begin.status_code == complete.status_code == 403
+    assert "_auth_user_id" not in client.session
+
+
+def test_a_refused_passkey_is_an_audited_failure_in_the_lockout(client, caseworker_a):
+    _passkey(caseworker_a)
+    _password_step(client, caseworker_a)
+
+    responses = [
+        client.post(
+            PASSKEY_COMPLETE_URL, {}, content_type="application/json", REMOTE_ADDR="10.0.0.1"
+        )
+        for _attempt in range(5)
+    ]
+
+    assert [response.status_code for response in responses[:4]] == [400] * 4
+    assert responses[4].status_code == LOCKOUT_STATUS
+    assert _actions(caseworker_a).count(AuditAction.SECOND_FACTOR_FAILED) == 5
+    assert "_auth_user_id" not in client.session
+
+
+def test_a_malformed_passkey_answer_is_a_clear_error(client, caseworker_a):
+    _passkey(caseworker_a)
+    _password_step(client, caseworker_a)
+    client.post(PASSKEY_BEGIN_URL, content_type="application/json")
+
+    response = client.post(PASSKEY_COMPLETE_URL, "{not json", content_type="application/json")
+
+    assert response.status_code == 400
+    assert response.json()["code"]
+    assert DEVICE_ID_SESSION_KEY not in client.session
+
+
+def test_the_code_step_offers_the_passkey_only_to_users_with_one(client, caseworker_a):
+    totp_device(caseworker_a)
+    _password_step(client, caseworker_a)
+    without = client.get(CODE_URL).content.decode()
+    _passkey(caseworker_a)
+    with_key = client.get(CODE_URL).content.decode()
+
+    assert "passkey-verification-button" not in without
+    assert "passkey-verification-button" in with_key
+    assert "django_otp_webauthn/otp_webauthn_auth.js" in with_key
+
+
+def test_a_passkey_counts_as_a_factor_when_removing_the_app(client, central_admin):
+    device = verified_login(client, central_admin)
+    _passkey(central_admin)
+
+    client.post(reverse("accounts:totp_remove", kwargs={"device_id": device.pk}))
+
+    assert not TOTPDevice.objects.filter(pk=device.pk).exists()
+
+
+def test_the_last_passkey_of_an_admin_stays(client, central_admin):
+    verified_login(client, central_admin)
+    TOTPDevice.objects.filter(user=central_admin).delete()
+    key = _passkey(central_admin)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = key.persistent_id
+    session.save()
+
+    response = client.post(reverse("accounts:passkey_remove", kwargs={"passkey_id": key.pk}))
+
+    assert response.status_code == 400
+    assert WebAuthnCredential.objects.filter(pk=key.pk).exists()
+
+
+def test_a_passkey_is_removed_after_confirmation_and_audited(client, caseworker_a):
+    verified_login(client, caseworker_a)
+    key = _passkey(caseworker_a)
+    url = reverse("accounts:passkey_remove", kwargs={"passkey_id": key.pk})
+
+    assert client.get(url).status_code == 200
+    response = client.post(url)
+
+    assert response["Location"] == SECURITY_URL
+    assert not WebAuthnCredential.objects.filter(pk=key.pk).exists()
+    event = AuditEvent.objects.get(action=AuditAction.SECOND_FACTOR_REMOVED)
+    assert event.detail == {"kind": "passkey"}
+
+
+def test_another_users_passkey_cannot_be_removed(client, caseworker_a, caseworker_b):
+    verified_login(client, caseworker_a)
+    theirs = _passkey(caseworker_b)
+    url = reverse("accounts:passkey_remove", kwargs={"passkey_id": theirs.pk})
+
+    assert client.post(url).status_code == 404
+    assert WebAuthnCredential.objects.filter(pk=theirs.pk).exists()
+
+
+def test_reset_removes_passkeys_too(central_admin, caseworker_a):
+    _passkey(caseworker_a)
+    totp_device(caseworker_a)
+
+    removed = services.second_factors_reset(actor=central_admin, user=caseworker_a)
+
+    assert removed == 2
+    assert not WebAuthnCredential.objects.filter(user=caseworker_a).exists()

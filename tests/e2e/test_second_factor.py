@@ -7,9 +7,11 @@ import pytest
 from django.urls import reverse
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp_webauthn.models import WebAuthnCredential
 from playwright.sync_api import expect
 
 from accounts.second_factor import services
+from cases.models import AuditAction, AuditEvent
 from tests.e2e.conftest import enter_code, sign_in_with_password
 from tests.second_factor import fresh_code, totp_device
 
@@ -80,3 +82,50 @@ def test_admin_site_refuses_a_session_that_skipped_the_code_step(page, live_serv
     enter_code(page, fresh_code(totp_device(superuser)))
     page.wait_for_url(f"{live_server.url}/admin/")
     expect(page.get_by_role("heading", name="Site administration")).to_be_visible()
+
+
+def _virtual_authenticator(page) -> None:
+    """Chromium's DevTools WebAuthn domain: a platform authenticator that always says yes."""
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("WebAuthn.enable")
+    cdp.send(
+        "WebAuthn.addVirtualAuthenticator",
+        {
+            "options": {
+                "protocol": "ctap2",
+                "transport": "internal",
+                "hasResidentKey": True,
+                "hasUserVerification": True,
+                "isUserVerified": True,
+                "automaticPresenceSimulation": True,
+            }
+        },
+    )
+
+
+def test_passkey_registration_and_sign_in_with_it(
+    page, live_server, sign_in, caseworker_a, csp_violations
+):
+    _virtual_authenticator(page)
+    sign_in(caseworker_a)
+    page.goto(f"{live_server.url}{reverse('accounts:security')}")
+
+    page.get_by_role("button", name="Add a passkey or security key").click()
+
+    expect(page.get_by_role("table", name="Passkeys")).to_be_visible()
+    assert WebAuthnCredential.objects.filter(user=caseworker_a, confirmed=True).count() == 1
+    page.get_by_role("button", name="Sign out").click()
+    sign_in_with_password(page, live_server, caseworker_a)
+    page.wait_for_url(f"{live_server.url}{reverse('accounts:second_factor')}**")
+    page.get_by_role("button", name="Use a passkey or security key").click()
+    page.wait_for_url(f"{live_server.url}/")
+    assert page.goto(f"{live_server.url}{reverse('cases:list')}").status == 200
+    kinds = [
+        event.detail.get("kind")
+        for event in AuditEvent.objects.filter(
+            actor=caseworker_a,
+            action__in=[AuditAction.SECOND_FACTOR_ENROLLED, AuditAction.SECOND_FACTOR_VERIFIED],
+        ).order_by("pk")
+    ]
+    assert kinds[-2:] == ["passkey", "passkey"]
+    assert csp_violations == []
