@@ -25,7 +25,22 @@ from axes.models import AccessAttempt
 from axes.signals import user_locked_out
 from django.conf import settings
 from django.db.models import Sum
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+LOCKOUT_STATUS = 429
+# Marks the failures of the second step in the credentials passed to user_login_failed.
+SECOND_FACTOR_MARK = "second_factor"
+
+
+def second_factor_credentials(user) -> dict:
+    """What the code step reports to axes: the same account key as the password step."""
+    return {settings.AXES_USERNAME_FORM_FIELD: user.get_username(), SECOND_FACTOR_MARK: True}
+
+
+def lockout_page(request: HttpRequest) -> HttpResponse:
+    """The one lockout page: it reads the same for every account, existing or not."""
+    return render(request, "accounts/lockout.html", status=LOCKOUT_STATUS)
 
 
 def client_failure_count(*, ip_address: str | None, request: HttpRequest | None = None) -> int:
@@ -51,6 +66,14 @@ class HarbourAxesHandler(AxesDatabaseHandler):
         if super().is_locked(request, credentials):
             return True
         return bool(settings.AXES_LOCK_OUT_AT_FAILURE) and client_over_budget(request=request)
+
+    def user_logged_in(self, sender: Any, request: HttpRequest, user: Any, **kwargs: Any) -> None:
+        # A correct password for an account with a second factor is half a sign-in: it must not
+        # wipe the failures of the code step, or an attacker who knows the password could
+        # guess codes forever by signing in again every four tries. The code step resets them.
+        if getattr(request, "harbour_second_factor_pending", False):
+            return
+        super().user_logged_in(sender, request, user, **kwargs)
 
     def user_login_failed(
         self, sender: Any, credentials: dict, request: HttpRequest | None = None, **kwargs: Any

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import hashlib
 from functools import cached_property
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
@@ -7,6 +8,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_otp.models import Device, ThrottlingMixin, TimestampMixin
 
 from cases.vocabularies import validate_country
 
@@ -150,3 +152,56 @@ class ApiTokenDetail(models.Model):
 
     def __str__(self) -> str:
         return f"api token {self.pk}"
+
+
+class RecoveryCodeDevice(TimestampMixin, ThrottlingMixin, Device):
+    """A user's one-time recovery codes, as a django-otp device.
+
+    django-otp's own static device keeps its tokens in clear text, which anyone who can read
+    the table could use to sign in. Here only a SHA-256 digest of each code is kept: the codes
+    are long random strings, so a fast digest is enough (there is no dictionary to try).
+    """
+
+    class Meta:
+        verbose_name = _("recovery codes")
+
+    def get_throttle_factor(self) -> int:
+        return 1
+
+    def verify_token(self, token) -> bool:
+        allowed, _reason = self.verify_is_allowed()
+        if not allowed or not isinstance(token, str):
+            return False
+        digest = recovery_code_digest(token)
+        deleted, _rows = self.codes.filter(digest=digest).delete()
+        if deleted:
+            self.throttle_reset(commit=False)
+            self.set_last_used_timestamp(commit=False)
+            self.save()
+            return True
+        self.throttle_increment()
+        return False
+
+
+class RecoveryCode(models.Model):
+    """One unused recovery code, stored as its digest only. A used code is deleted."""
+
+    device = models.ForeignKey(RecoveryCodeDevice, on_delete=models.CASCADE, related_name="codes")
+    digest = models.CharField(max_length=64)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["device", "digest"], name="recovery_code_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"recovery code {self.pk}"
+
+
+def recovery_code_normalise(code: str) -> str:
+    # People copy codes with spaces or dashes and in either case; the digest ignores both.
+    return "".join(ch for ch in code.upper() if ch.isalnum())
+
+
+def recovery_code_digest(code: str) -> str:
+    return hashlib.sha256(recovery_code_normalise(code).encode("ascii", "ignore")).hexdigest()

@@ -7,6 +7,7 @@ from django.dispatch import receiver
 from cases.audit import audit_record
 from cases.models import AuditAction
 
+from .lockout import SECOND_FACTOR_MARK
 from .models import User
 from .services import api_tokens_revoke_all
 
@@ -33,6 +34,9 @@ def _account_attempted(username) -> User | None:
 
 @receiver(user_login_failed)
 def _on_login_failed(sender, credentials, request=None, **kwargs) -> None:
+    if credentials.get(SECOND_FACTOR_MARK):
+        # The code step records its own failure (SECOND_FACTOR_FAILED, with the account).
+        return
     # The attempted username is personal data and may not even be an account: it is never
     # kept. When it names an account, the row points at that account by id, so its owner sees
     # the failure in their sign-in history and the dashboard can warn about a targeted account.

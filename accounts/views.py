@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
@@ -14,9 +15,13 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST
+from django_otp import user_has_device
 
+from accounts import lockout
 from accounts.decorators import central_admin_required
 from accounts.middleware import REASON_IDLE, REASON_LIFETIME, SIGNED_OUT_REASON_KEY
+from accounts.second_factor import services as second_factor_services
+from accounts.second_factor.decorators import requires_recent_second_factor
 
 from . import selectors, services
 from .forms import (
@@ -29,7 +34,7 @@ from .forms import (
     UserFilterForm,
 )
 
-LOCKOUT_STATUS = 429
+LOCKOUT_STATUS = lockout.LOCKOUT_STATUS
 USER_PAGE_SIZE = 25
 
 USER_CREATED_MESSAGE = _("The account was created.")
@@ -45,6 +50,9 @@ SIGNED_OUT_IDLE_MESSAGE = _(
 SIGNED_OUT_LIFETIME_MESSAGE = _(
     "You were signed out because a session lasts at most %(hours)s hours. "
     "Sign in again to continue."
+)
+FACTORS_RESET_MESSAGE = _(
+    "The second factors of this account were removed. It must set up a new one at its next sign-in."
 )
 
 
@@ -67,6 +75,18 @@ class SignInView(auth_views.LoginView):
             }
         return context
 
+    def form_valid(self, form):
+        # With a device, the password is only the first step: the session stays unverified
+        # (and axes keeps counting) until the code step accepts a code.
+        self.request.harbour_second_factor_pending = user_has_device(form.get_user())
+        return super().form_valid(form)
+
+    def get_success_url(self) -> str:
+        if getattr(self.request, "harbour_second_factor_pending", False):
+            query = urlencode({"next": self.get_redirect_url() or self.get_default_redirect_url()})
+            return f"{reverse('accounts:second_factor')}?{query}"
+        return super().get_success_url()
+
 
 class SignOutView(auth_views.LogoutView):
     # POST only: a GET (an <img src>, a link) must not be able to end a session.
@@ -79,7 +99,7 @@ def lockout_response(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpRes
     The page never mentions the attempted address, so it reads the same for an existing
     account and for an address that belongs to nobody.
     """
-    return render(request, "accounts/lockout.html", status=LOCKOUT_STATUS)
+    return lockout.lockout_page(request)
 
 
 def _posted(request: HttpRequest):
@@ -130,12 +150,15 @@ def _user_page(request: HttpRequest, *, user, form, membership_form) -> HttpResp
             "membership_form": membership_form,
             "subject": user,
             "memberships": selectors.user_memberships(user=user),
+            "second_factor_count": second_factor_services.primary_devices(user=user).count()
+            + second_factor_services.passkeys(user=user).count(),
         },
     )
 
 
 @central_admin_required
 @require_http_methods(["GET", "POST"])
+@requires_recent_second_factor()
 def user_edit(request: HttpRequest, user_id: int) -> HttpResponse:
     user = selectors.user_get(user_id=user_id)
     initial = {name: getattr(user, name) for name in services.USER_EDITABLE_FIELDS}
@@ -153,6 +176,7 @@ def user_edit(request: HttpRequest, user_id: int) -> HttpResponse:
 
 @central_admin_required
 @require_POST
+@requires_recent_second_factor(return_to="accounts:user_edit")
 def membership_add(request: HttpRequest, user_id: int) -> HttpResponse:
     user = selectors.user_get(user_id=user_id)
     membership_form = MembershipAddForm(request.POST)
@@ -172,6 +196,7 @@ def membership_add(request: HttpRequest, user_id: int) -> HttpResponse:
 
 @central_admin_required
 @require_http_methods(["GET", "POST"])
+@requires_recent_second_factor()
 def membership_remove(request: HttpRequest, user_id: int, membership_id: int) -> HttpResponse:
     user = selectors.user_get(user_id=user_id)
     membership = selectors.membership_get(user=user, membership_id=membership_id)
@@ -183,6 +208,29 @@ def membership_remove(request: HttpRequest, user_id: int, membership_id: int) ->
         request,
         "accounts/membership_remove.html",
         {"subject": user, "membership": membership},
+    )
+
+
+@central_admin_required
+@require_http_methods(["GET", "POST"])
+@requires_recent_second_factor()
+def user_second_factors_reset(request: HttpRequest, user_id: int) -> HttpResponse:
+    """A central administrator removes a user's factors (a lost phone), after confirming."""
+    user = selectors.user_get(user_id=user_id)
+    error = None
+    if request.method == "POST":
+        try:
+            second_factor_services.second_factors_reset(actor=request.user, user=user)
+        except ValidationError as exc:
+            error = exc.messages[0]
+        else:
+            messages.success(request, FACTORS_RESET_MESSAGE)
+            return redirect("accounts:user_edit", user_id=user.pk)
+    return render(
+        request,
+        "accounts/second_factors_reset.html",
+        {"subject": user, "error": error},
+        status=400 if error else 200,
     )
 
 

@@ -89,9 +89,9 @@ def main() -> int:
 
     django.setup()
 
+    from benchsupport import signed_in_client
     from django.core.management import call_command
     from django.db import transaction
-    from django.test import Client
     from django.urls import reverse
 
     from accounts.models import User
@@ -114,8 +114,7 @@ def main() -> int:
     user = User.objects.get(email=seed_demo.caseworker_email("NPL"))
     case = Case.objects.filter(mission__code="NPL").order_by("reference").first()
     page = reverse("cases:detail", kwargs={"case_id": case.pk})
-    client = Client(raise_request_exception=True)
-    client.force_login(user)
+    client = signed_in_client(user, raise_request_exception=True)
 
     def read() -> None:
         assert client.get(page).status_code == 200

@@ -133,9 +133,9 @@ def main() -> int:
 
     django.setup()
 
+    from benchsupport import signed_in_client
     from django.core.management import call_command
     from django.db import connection
-    from django.test import Client
 
     from accounts.models import User
     from cases.management.commands import seed_demo
@@ -174,8 +174,7 @@ def main() -> int:
     print("-" * len(header))
     failed = False
     for label, user in users.items():
-        client = Client(raise_request_exception=False)
-        client.force_login(user)
+        client = signed_in_client(user, raise_request_exception=False)
         for path in PATHS:
             result = measure(client, path, args.requests)
             if result["status"] != 200:

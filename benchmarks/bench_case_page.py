@@ -84,9 +84,9 @@ def main() -> int:
 
     django.setup()
 
+    from benchsupport import signed_in_client
     from django.core.management import call_command
     from django.db import connection
-    from django.test import Client
     from django.urls import reverse
 
     from accounts.models import User
@@ -138,8 +138,7 @@ def main() -> int:
     print("-" * len(header))
     failed = False
     for label, (user, paths) in rows.items():
-        client = Client(raise_request_exception=False)
-        client.force_login(user)
+        client = signed_in_client(user, raise_request_exception=False)
         for path in paths:
             result = measure(client, path, args.requests)
             if result["status"] != 200:

@@ -70,3 +70,28 @@ def complete(sql: str, params: dict) -> tuple[str, dict]:
         return "".join(names)
 
     return _MARKER.sub(replace, sql), params
+
+
+def signed_in_client(user, *, raise_request_exception: bool = False):
+    """A test client signed in as ``user`` with a session that passed the second factor.
+
+    Central administrators may open nothing without one, and the extra query that checks the
+    session's device on every request is part of what a real page costs.
+    """
+    from django.test import Client
+    from django.utils import timezone
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from accounts.second_factor.policy import VERIFIED_AT_SESSION_KEY
+
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="benchmark", confirmed=True)
+    client = Client(raise_request_exception=raise_request_exception)
+    client.force_login(user)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session[VERIFIED_AT_SESSION_KEY] = timezone.now().isoformat()
+    session.save()
+    return client

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.contrib.admin.apps import AdminConfig
 
 
 class HarbourConfig(AppConfig):
@@ -10,3 +11,9 @@ class HarbourConfig(AppConfig):
 
     def ready(self) -> None:
         from config import checks  # noqa: F401  (registers the system checks)
+
+
+class HarbourAdminConfig(AdminConfig):
+    """Django's admin, on a site that needs a verified second factor (issue 12 §1)."""
+
+    default_site = "accounts.second_factor.admin_site.VerifiedAdminSite"

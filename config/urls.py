@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("healthz", health.healthz, name="healthz"),
     path("accounts/", include("accounts.urls")),
+    path("accounts/passkeys/", include("accounts.second_factor.passkey_urls")),
     path("cases/", include("cases.urls")),
     path("screenings/", include("screening.urls")),
     path("assistance/", include("assistance.urls")),

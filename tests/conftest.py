@@ -1,6 +1,7 @@
 import pytest
 
 from tests import factories
+from tests.second_factor import verified_login
 
 
 @pytest.fixture
@@ -59,7 +60,7 @@ def client_for(client):
     def _client_for(user):
         client.logout()
         if user is not None:
-            client.force_login(user)
+            verified_login(client, user)
         return client
 
     return _client_for

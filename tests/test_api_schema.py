@@ -6,6 +6,7 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from config.api.schema import require_version_on_partial_updates
+from tests.second_factor import verified_login
 
 pytestmark = pytest.mark.django_db
 
@@ -15,7 +16,7 @@ DOCS_URL = reverse("api_docs")
 
 @pytest.fixture
 def signed_in(client, caseworker_a):
-    client.force_login(caseworker_a)
+    verified_login(client, caseworker_a)
     return client
 
 

@@ -12,6 +12,7 @@ from rest_framework.test import APIClient
 from cases.models import AuditAction, AuditEvent
 from config.api.authentication import TOKEN_EXPIRED_MESSAGE, TOKEN_INVALID_MESSAGE
 from tests import factories
+from tests.second_factor import fresh_code, totp_device, verified_login
 
 pytestmark = pytest.mark.django_db
 
@@ -21,8 +22,12 @@ REVOKE_URL = reverse("api_token_revoke")
 
 
 def obtain(user) -> dict:
+    # Caseworkers must use a second factor: the token needs a code from their app too.
+    otp = fresh_code(totp_device(user))
     response = APIClient().post(
-        TOKEN_URL, {"email": user.email, "password": factories.DEFAULT_PASSWORD}, format="json"
+        TOKEN_URL,
+        {"email": user.email, "password": factories.DEFAULT_PASSWORD, "otp": otp},
+        format="json",
     )
     assert response.status_code == 200
     return response.json()
@@ -138,7 +143,7 @@ def test_signing_out_revokes_every_token_of_the_user(client, caseworker_a, casew
     first = obtain(caseworker_a)["token"]
     second = obtain(caseworker_a)["token"]
     other = obtain(caseworker_b)["token"]
-    client.force_login(caseworker_a)
+    verified_login(client, caseworker_a)
 
     client.post(reverse("accounts:logout"))
 
@@ -151,7 +156,7 @@ def test_signing_out_revokes_every_token_of_the_user(client, caseworker_a, casew
 
 
 def test_signing_out_without_tokens_writes_no_revocation(client, caseworker_a):
-    client.force_login(caseworker_a)
+    verified_login(client, caseworker_a)
 
     client.post(reverse("accounts:logout"))
 
@@ -232,7 +237,7 @@ def test_revoking_twice_is_refused_the_second_time(caseworker_a):
 
 def test_a_session_cannot_revoke_tokens(client, caseworker_a):
     key = obtain(caseworker_a)["token"]
-    client.force_login(caseworker_a)
+    verified_login(client, caseworker_a)
 
     response = client.post(REVOKE_URL)
 

@@ -16,6 +16,7 @@ from config.api.exceptions import (
     UNSUPPORTED_MEDIA_TYPE_MESSAGE,
     api_exception_handler,
 )
+from tests.second_factor import verified_login
 
 pytestmark = pytest.mark.django_db
 
@@ -32,14 +33,14 @@ def api_item_url(case) -> str:
 @pytest.fixture
 def api(caseworker_a):
     client = APIClient()
-    client.force_login(caseworker_a)
+    verified_login(client, caseworker_a)
     return client
 
 
 @pytest.fixture
 def html(caseworker_a):
     client = Client()
-    client.force_login(caseworker_a)
+    verified_login(client, caseworker_a)
     return client
 
 
@@ -69,7 +70,7 @@ def assert_error_shape(body: dict) -> None:
 
 def test_api_post_with_a_session_but_no_csrf_token_is_refused(caseworker_a, mission_a):
     client = APIClient(enforce_csrf_checks=True)
-    client.force_login(caseworker_a)
+    verified_login(client, caseworker_a)
 
     response = client.post(API_LIST_URL, valid_case(), format="json")
 
@@ -80,7 +81,7 @@ def test_api_post_with_a_session_but_no_csrf_token_is_refused(caseworker_a, miss
 
 def test_html_form_post_without_csrf_token_is_refused(caseworker_a, mission_a):
     client = Client(enforce_csrf_checks=True)
-    client.force_login(caseworker_a)
+    verified_login(client, caseworker_a)
 
     response = client.post(HTML_CREATE_URL, html_case_form(mission_a))
 

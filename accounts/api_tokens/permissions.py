@@ -10,8 +10,7 @@ from accounts.models import User
 def may_create_api_token(user: User, request: HttpRequest) -> bool:
     """Whether ``user``, in this ``request``, may create an API token on the token page.
 
-    Issue 12 asks for a verified second factor first. Until second factors land, every
-    signed-in user may: wire this to "this session is verified" (django-otp's
-    ``request.user.is_verified()``) when they do; the page and its tests already handle False.
+    Only a session that passed a second factor (django-otp's ``is_verified``): a token outlives
+    the session, so a stolen password alone must never be able to mint one.
     """
-    return True
+    return bool(user.is_authenticated and getattr(user, "is_verified", lambda: False)())

@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 from django.contrib.auth import authenticate
-from django.contrib.auth.signals import user_logged_in
+from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
+from django_otp import user_has_device
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts import lockout
 from accounts.forms import SIGN_IN_FAILED_MESSAGE
+from accounts.second_factor import policy
+from accounts.second_factor.services import second_factor_match
 from accounts.services import API_TOKEN_SIGN_IN_NAME, api_token_create, api_token_revoke
+from cases.audit import audit_record
+from cases.models import AuditAction
 from config.errors import ApplicationError
 
 from .authentication import ExpiringTokenAuthentication
@@ -29,7 +35,8 @@ class SignInLockedOutError(ApplicationError):
 
 
 class AuthTokenObtainApi(APIView):
-    """Exchange an email address and password for an API token (``Authorization: Token …``).
+    """Exchange an email address, password and second-factor code for an API token
+    (``Authorization: Token …``).
 
     The token is shown once, stored hashed (django-rest-knox), expires after
     ``HARBOUR_API_TOKEN_LIFETIME_HOURS`` and is revoked when the user signs out.
@@ -41,6 +48,15 @@ class AuthTokenObtainApi(APIView):
     class InputSerializer(serializers.Serializer):
         email = serializers.CharField(max_length=254)
         password = serializers.CharField(max_length=4096, trim_whitespace=False)
+        otp = serializers.CharField(
+            max_length=32,
+            required=False,
+            allow_blank=True,
+            help_text=(
+                "A code from the user's authenticator app, or one of their recovery codes. "
+                "Required for every account that must use a second factor or has one."
+            ),
+        )
 
         class Meta:
             ref_name = "AuthTokenObtainInput"
@@ -79,12 +95,40 @@ class AuthTokenObtainApi(APIView):
             raise SignInLockedOutError(_(LOCKED_OUT_MESSAGE))
         if user is None:
             raise ApplicationError(str(SIGN_IN_FAILED_MESSAGE), code="invalid_credentials")
+        if not self._second_factor_passed(http_request, user, serializer.validated_data):
+            if getattr(http_request, "axes_locked_out", False):
+                http_request.axes_locked_out = False
+                raise SignInLockedOutError(_(LOCKED_OUT_MESSAGE))
+            # The same answer as a wrong password: it must not confirm that the password was
+            # right to someone who lacks the second factor.
+            raise ApplicationError(str(SIGN_IN_FAILED_MESSAGE), code="invalid_credentials")
         # Records the sign-in (audit trail, last_login) and resets the failure count.
         user_logged_in.send(sender=user.__class__, request=http_request, user=user)
         # A new token each time: only its digest is stored, so an earlier one cannot be shown
         # again. This answer is the only place the token itself ever appears.
         token, secret = api_token_create(user=user, name=API_TOKEN_SIGN_IN_NAME)
         return Response(self.OutputSerializer({"token": secret, "expires_at": token.expiry}).data)
+
+    @staticmethod
+    def _second_factor_passed(http_request, user, data) -> bool:
+        """Tokens only for a verified second factor, when the user must have one or has one.
+
+        A missing or wrong code is a sign-in failure for the lockout, like a wrong password.
+        """
+        has_device = user_has_device(user)
+        if not has_device and not policy.is_required(user):
+            return True
+        code = data.get("otp", "")
+        if has_device and code and second_factor_match(user=user, token=code) is not None:
+            return True
+        if not code:
+            audit_record(actor=user, action=AuditAction.SECOND_FACTOR_FAILED)
+        user_login_failed.send(
+            sender=__name__,
+            credentials=lockout.second_factor_credentials(user),
+            request=http_request,
+        )
+        return False
 
 
 class AuthTokenRevokeApi(APIView):

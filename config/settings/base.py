@@ -25,7 +25,8 @@ def database_from_url(var: str = "DATABASE_URL") -> dict:
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django's admin, with a site that refuses any session without a verified second factor.
+    "config.apps.HarbourAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -43,6 +44,7 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    "django_otp_webauthn",
     "accounts",
     "cases",
     "screening",
@@ -69,6 +71,8 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     # Idle and absolute session lifetime; signs an expired session out before any view runs.
     "accounts.middleware.SessionLifetimeMiddleware",
+    # Users whose policy asks for a second factor go to the code step or to enrolment first.
+    "accounts.second_factor.middleware.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "cases.middleware.PendingRefusalAuditMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -91,6 +95,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.roles",
+                "accounts.context_processors.second_factor",
             ],
         },
     },
@@ -402,3 +407,32 @@ REST_KNOX = {
 }
 # knox's token model is swappable; naming it lets accounts.ApiTokenDetail point at it.
 KNOX_TOKEN_MODEL = "knox.AuthToken"  # noqa: S105 (a model label, not a secret)
+
+# Second factors (issue 12 §1, accounts/second_factor/). Central administrators, superusers and
+# Django admin staff must always use one. Caseworkers must too, once the grace period after
+# their account was created is over (Harbour keeps asking during it). Researchers only if
+# HARBOUR_2FA_RESEARCHER_REQUIRED is set.
+HARBOUR_2FA_CASEWORKER_REQUIRED = env.bool("HARBOUR_2FA_CASEWORKER_REQUIRED", default=True)
+HARBOUR_2FA_CASEWORKER_GRACE_DAYS = env.int("HARBOUR_2FA_CASEWORKER_GRACE_DAYS", default=7)
+HARBOUR_2FA_RESEARCHER_REQUIRED = env.bool("HARBOUR_2FA_RESEARCHER_REQUIRED", default=False)
+# Sensitive actions (another user's roles or missions, resetting factors) ask for a code again
+# when the last one is older than this.
+HARBOUR_2FA_REAUTH_MINUTES = env.int("HARBOUR_2FA_REAUTH_MINUTES", default=10)
+HARBOUR_2FA_RECOVERY_CODE_COUNT = 10
+# The name authenticator apps show next to the account.
+OTP_TOTP_ISSUER = env.str("HARBOUR_2FA_ISSUER", default="Harbour")
+# Codes posted to the second step never reach axes' tables, even masked ones aside.
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "otp_token", "otp"]
+
+# Passkeys and security keys (WebAuthn, django-otp-webauthn), as a second factor only. The
+# relying party is the host the browser reached (checked against ALLOWED_HOSTS) unless
+# HARBOUR_WEBAUTHN_RP_ID is set; the accepted origins likewise (HARBOUR_WEBAUTHN_ORIGINS).
+HARBOUR_WEBAUTHN_RP_ID = env.str("HARBOUR_WEBAUTHN_RP_ID", default="")
+HARBOUR_WEBAUTHN_ORIGINS = env.list("HARBOUR_WEBAUTHN_ORIGINS", default=[])
+OTP_WEBAUTHN_RP_ID_CALLABLE = "accounts.second_factor.passkeys.relying_party_id"
+OTP_WEBAUTHN_RP_NAME = "Harbour"
+OTP_WEBAUTHN_HELPER_CLASS = "accounts.second_factor.passkeys.HarbourWebAuthnHelper"
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False
+# The library checks for a fixed origin list; HarbourWebAuthnHelper takes the origin from the
+# validated request host when HARBOUR_WEBAUTHN_ORIGINS is empty.
+SILENCED_SYSTEM_CHECKS = ["otp_webauthn.E030"]

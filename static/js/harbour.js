@@ -186,6 +186,10 @@
   }
 
   document.addEventListener("htmx:configRequest", dropEmptyParameters);
+  // A passkey just registered (django-otp-webauthn's event): show it in the list of devices.
+  document.addEventListener("otp_webauthn.register_complete", function () {
+    window.location.reload();
+  });
   document.addEventListener("DOMContentLoaded", function () {
     focusErrorSummary();
     enhance(document);

@@ -6,6 +6,7 @@ from accounts.models import Membership, Mission, User
 from accounts.services import RESEARCHER_NO_MEMBERSHIP_MESSAGE
 from cases.models import AuditAction, AuditEvent, Case, Person
 from tests import factories
+from tests.second_factor import verified_login
 
 pytestmark = pytest.mark.django_db
 
@@ -14,7 +15,7 @@ STRONG_PASSWORD = "lantern-orchard-47-velvet"
 
 @pytest.fixture
 def superuser_client(client, superuser):
-    client.force_login(superuser)
+    verified_login(client, superuser)
     return client
 
 
@@ -68,7 +69,7 @@ def test_audit_events_cannot_be_deleted_in_the_admin(superuser_client):
     ["admin:accounts_user_changelist", "admin:cases_auditevent_changelist"],
 )
 def test_staff_without_superuser_cannot_use_the_admin_models(client, url_name):
-    client.force_login(factories.UserFactory(is_staff=True))
+    verified_login(client, factories.UserFactory(is_staff=True))
 
     response = client.get(reverse(url_name))
 

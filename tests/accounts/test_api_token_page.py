@@ -19,6 +19,7 @@ from accounts.api_tokens.views import TOKEN_CREATION_REFUSED_MESSAGE
 from accounts.models import ApiTokenDetail
 from cases.models import AuditAction, AuditEvent
 from tests import factories
+from tests.second_factor import verified_login
 
 pytestmark = pytest.mark.django_db
 
@@ -39,7 +40,7 @@ def call_api(secret: str):
 
 @pytest.fixture
 def page(client, caseworker_a):
-    client.force_login(caseworker_a)
+    verified_login(client, caseworker_a)
     return client
 
 
@@ -198,7 +199,7 @@ def test_nobody_else_can_revoke_my_token(caseworker_a, caseworker_b, central_adm
     detail = ApiTokenDetail.objects.get()
     for user in (caseworker_b, central_admin):
         client = Client()
-        client.force_login(user)
+        verified_login(client, user)
 
         assert client.get(revoke_url(detail)).status_code == 404
         assert client.post(revoke_url(detail)).status_code == 404
@@ -226,11 +227,24 @@ def test_when_the_hook_refuses_no_token_is_created(page, monkeypatch):
     assert not AuthToken.objects.exists()
 
 
-def test_the_hook_allows_every_signed_in_user_today(rf, researcher):
-    request = rf.get(PAGE_URL)
-    request.user = researcher
+def test_a_session_without_a_second_factor_cannot_create_a_token(client, researcher):
+    # Researchers need no second factor by default, so they may use the site unverified;
+    # a token outlives the session, so minting one needs a verified session.
+    client.force_login(researcher)
 
-    assert permissions.may_create_api_token(researcher, request) is True
+    shown = client.get(PAGE_URL)
+    refused = client.post(PAGE_URL, {"name": TOKEN_NAME})
+
+    assert str(TOKEN_CREATION_REFUSED_MESSAGE) in shown.content.decode()
+    assert refused.status_code == 403
+    assert not AuthToken.objects.exists()
+
+
+def test_a_verified_session_may_create_a_token(client, researcher):
+    verified_login(client, researcher)
+
+    assert client.post(PAGE_URL, {"name": TOKEN_NAME}).status_code == 200
+    assert AuthToken.objects.filter(user=researcher).count() == 1
 
 
 def test_signing_out_revokes_page_tokens_too(page, caseworker_a):

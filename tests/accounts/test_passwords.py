@@ -21,6 +21,7 @@ from accounts.passwords.views import RESET_REQUESTED_MESSAGE
 from accounts.services import SUPERUSER_PROTECTED_MESSAGE
 from cases.models import AuditAction, AuditEvent
 from tests import factories
+from tests.second_factor import verified_login
 
 pytestmark = pytest.mark.django_db
 
@@ -71,7 +72,7 @@ def account():
 
 @pytest.fixture
 def signed_in(client, account):
-    client.force_login(account)
+    verified_login(client, account)
     return client
 
 
@@ -95,7 +96,7 @@ def test_change_sets_the_new_password(signed_in, account):
 
 def test_change_keeps_this_session_and_ends_the_others(signed_in, account):
     elsewhere = Client()
-    elsewhere.force_login(account)
+    verified_login(elsewhere, account)
     assert elsewhere.get(DASHBOARD_URL).status_code == 200
 
     change(signed_in)
@@ -203,7 +204,7 @@ def test_change_page_needs_a_signed_in_user(client):
 @pytest.fixture
 def admin_client(central_admin):
     client = Client()
-    client.force_login(central_admin)
+    verified_login(client, central_admin)
     return client
 
 
@@ -261,7 +262,7 @@ def test_no_link_for_an_inactive_account(admin_client):
 
 def test_the_link_sets_the_password_and_ends_everything(client, account):
     elsewhere = Client()
-    elsewhere.force_login(account)
+    verified_login(elsewhere, account)
     account_services.api_token_create(user=account, name="script")
     path = reset_url(account)
 
@@ -489,7 +490,7 @@ def test_the_sign_in_page_links_to_forgot(client):
 
 
 def test_a_session_signed_out_by_a_reset_has_no_user(client, account):
-    client.force_login(account)
+    verified_login(client, account)
     use_link(Client(), reset_url(account))
 
     client.get(DASHBOARD_URL)

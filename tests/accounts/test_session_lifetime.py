@@ -13,6 +13,7 @@ from accounts.middleware import SESSION_SEEN_KEY, SESSION_STARTED_KEY
 from accounts.views import SIGNED_OUT_IDLE_MESSAGE, SIGNED_OUT_LIFETIME_MESSAGE
 from cases.models import AuditAction, AuditEvent
 from tests import factories
+from tests.second_factor import verified_login
 
 pytestmark = pytest.mark.django_db
 
@@ -22,7 +23,7 @@ CASES_API_URL = reverse("cases_api:case_collection")
 
 
 def signed_in(client, user):
-    client.force_login(user)
+    verified_login(client, user)
     # The first request after sign-in starts the clock.
     assert client.get(DASHBOARD_URL).status_code == 200
     return client

@@ -15,6 +15,7 @@ from accounts.views import LOCKOUT_STATUS
 from cases.models import AuditAction, AuditEvent
 from config.api.auth import LOCKED_OUT_MESSAGE
 from tests import factories
+from tests.second_factor import verified_login
 
 pytestmark = pytest.mark.django_db
 
@@ -331,7 +332,7 @@ def test_sign_in_without_csrf_token_is_refused(account):
 
 
 def test_logout_by_get_is_not_allowed(client, account):
-    client.force_login(account)
+    verified_login(client, account)
 
     response = client.get(reverse("accounts:logout"))
 
@@ -340,7 +341,7 @@ def test_logout_by_get_is_not_allowed(client, account):
 
 
 def test_logout_by_post_ends_the_session_and_redirects_to_login(client, account):
-    client.force_login(account)
+    verified_login(client, account)
 
     response = client.post(reverse("accounts:logout"))
 
@@ -350,7 +351,7 @@ def test_logout_by_post_ends_the_session_and_redirects_to_login(client, account)
 
 
 def test_logout_is_audited(client, account):
-    client.force_login(account)
+    verified_login(client, account)
 
     client.post(reverse("accounts:logout"))
 
@@ -365,7 +366,7 @@ def test_session_expires_after_thirty_idle_minutes(client, account):
 
 
 def test_expired_session_is_sent_to_sign_in(client, central_admin):
-    client.force_login(central_admin)
+    verified_login(client, central_admin)
     Session.objects.update(expire_date=timezone.now() - datetime.timedelta(seconds=1))
 
     response = client.get(reverse("accounts:user_list"))
@@ -383,7 +384,7 @@ def test_malformed_email_is_a_field_error_not_a_crash(client, username):
 
 
 def test_signed_in_user_visiting_login_goes_to_the_dashboard(client, account):
-    client.force_login(account)
+    verified_login(client, account)
 
     response = client.get(LOGIN_URL)
 

@@ -13,6 +13,7 @@ from accounts.sign_ins.forms import DATE_RANGE_MESSAGE
 from accounts.sign_ins.selectors import sign_in_warnings
 from cases.models import AuditAction, AuditEvent
 from tests import factories
+from tests.second_factor import verified_login
 
 pytestmark = pytest.mark.django_db
 
@@ -91,7 +92,7 @@ def test_a_sign_in_is_audited_with_the_address(account):
 
 @pytest.fixture
 def own(client, account):
-    client.force_login(account)
+    verified_login(client, account)
     return client
 
 
@@ -153,7 +154,7 @@ def test_own_page_bad_page_numbers_do_not_fail(own, account):
 
 @pytest.fixture
 def admin(client, central_admin):
-    client.force_login(central_admin)
+    verified_login(client, central_admin)
     return client
 
 
@@ -378,7 +379,7 @@ def test_a_reset_link_request_is_in_the_owners_history(
 ):
     with django_capture_on_commit_callbacks(execute=True):
         password_services.password_reset_request(email=account.email, base_url="http://testserver/")
-    client.force_login(account)
+    verified_login(client, account)
 
     response = client.get(OWN_URL)
 

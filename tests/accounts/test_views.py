@@ -6,6 +6,7 @@ from accounts import services
 from accounts.models import Membership, Mission, User
 from cases.models import AuditAction, AuditEvent
 from tests import factories
+from tests.second_factor import SECOND_FACTOR_QUERIES, verified_login
 
 pytestmark = pytest.mark.django_db
 
@@ -44,7 +45,7 @@ def _management_urls(user_id, membership_id, mission_id):
 
 @pytest.fixture
 def admin_client(client, central_admin):
-    client.force_login(central_admin)
+    verified_login(client, central_admin)
     return client
 
 
@@ -79,7 +80,7 @@ def test_non_admins_get_404_on_every_management_url(request, client, caseworker_
     }
     user = users[role]() if role in users else request.getfixturevalue(role)
     membership = caseworker_a.memberships.get()
-    client.force_login(user)
+    verified_login(client, user)
 
     for method, url in _management_urls(caseworker_a.pk, membership.pk, membership.mission_id):
         response = getattr(client, method)(url)
@@ -101,7 +102,7 @@ def test_anonymous_is_sent_to_sign_in_on_every_management_url(client, caseworker
 
 
 def test_superuser_may_open_the_user_list(client, superuser):
-    client.force_login(superuser)
+    verified_login(client, superuser)
 
     assert client.get(reverse("accounts:user_list")).status_code == 200
 
@@ -122,7 +123,7 @@ def test_user_list_query_count_does_not_grow_with_users(
         user = factories.UserFactory()
         factories.MembershipFactory(user=user, mission=mission_a if index % 2 else mission_b)
 
-    with django_assert_max_num_queries(10):
+    with django_assert_max_num_queries(10 + SECOND_FACTOR_QUERIES):
         response = admin_client.get(reverse("accounts:user_list"))
 
     assert len(response.context["page_obj"].object_list) == 21
@@ -215,7 +216,7 @@ def test_user_create_refuses_researcher_and_admin(admin_client):
 
 def test_user_create_without_csrf_token_is_refused(central_admin):
     client = Client(enforce_csrf_checks=True)
-    client.force_login(central_admin)
+    verified_login(client, central_admin)
 
     response = client.post(reverse("accounts:user_create"), _user_data())
 
@@ -377,7 +378,7 @@ def test_mission_list_shows_missions(admin_client, mission_a, mission_b):
 def test_mission_list_query_count_is_fixed(admin_client, django_assert_max_num_queries, mission_a):
     factories.MissionFactory.create_batch(15)
 
-    with django_assert_max_num_queries(7):
+    with django_assert_max_num_queries(7 + SECOND_FACTOR_QUERIES):
         admin_client.get(reverse("accounts:mission_list"))
 
 

@@ -10,6 +10,7 @@ from assistance.serializers import UNKNOWN_CODE_MESSAGE
 from config.api.exceptions import NOT_FOUND_MESSAGE
 from config.api.serializers import UNKNOWN_FIELD_MESSAGE
 from tests import factories
+from tests.second_factor import verified_login
 
 pytestmark = pytest.mark.django_db
 
@@ -34,7 +35,7 @@ def api_for():
     def _api_for(user):
         client = APIClient()
         if user is not None:
-            client.force_login(user)
+            verified_login(client, user)
         return client
 
     return _api_for

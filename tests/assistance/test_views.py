@@ -33,6 +33,7 @@ from cases.models import AuditAction, AuditEvent
 from cases.vocabularies import CaseStatus, ReferralReason, SupportPlanType
 from config.validation import DATE_IN_FUTURE_MESSAGE
 from tests import factories
+from tests.second_factor import SECOND_FACTOR_QUERIES
 
 pytestmark = pytest.mark.django_db
 
@@ -782,9 +783,10 @@ def test_services_timeline_empty_state(cw, active_case_a):
     assert "No service has been recorded." in response.content.decode()
 
 
-# Session, user, memberships, case, audit row (the chain's lock and head in one round trip,
-# then the insert), count, page, and the session save (in a savepoint).
-SERVICES_PAGE_QUERIES = 11
+# Session, user, the session's second-factor device, memberships, case, audit row (the chain's
+# lock and head in one round trip, then the insert), count, page, and the session save (in a
+# savepoint).
+SERVICES_PAGE_QUERIES = 11 + SECOND_FACTOR_QUERIES
 
 
 @pytest.mark.parametrize("n", [1, 20])

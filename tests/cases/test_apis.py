@@ -15,6 +15,7 @@ from config.api.auth import LOCKED_OUT_MESSAGE
 from config.api.exceptions import NOT_FOUND_MESSAGE
 from config.api.serializers import UNKNOWN_FIELD_MESSAGE
 from tests import factories
+from tests.second_factor import SECOND_FACTOR_QUERIES, totp_code, totp_device, verified_login
 
 pytestmark = pytest.mark.django_db
 
@@ -45,7 +46,7 @@ def api_for():
     def _api_for(user):
         client = APIClient()
         if user is not None:
-            client.force_login(user)
+            verified_login(client, user)
         return client
 
     return _api_for
@@ -110,10 +111,10 @@ def test_list_query_count_does_not_grow_with_rows(
     # Session, user, memberships, count, page, and the session's save (three statements).
     client = api_for(caseworker_a)
     factories.CaseFactory.create_batch(2, mission=mission_a, assigned_to=caseworker_a)
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(8 + SECOND_FACTOR_QUERIES):
         few = client.get(LIST_URL)
     factories.CaseFactory.create_batch(20, mission=mission_a, assigned_to=caseworker_a)
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(8 + SECOND_FACTOR_QUERIES):
         many = client.get(LIST_URL)
 
     assert len(few.json()["results"]) == 2
@@ -383,7 +384,11 @@ def test_token_obtained_with_email_and_password_authenticates(caseworker_a, case
     client = APIClient()
     response = client.post(
         TOKEN_URL,
-        {"email": "CW.A@harbour.test", "password": factories.DEFAULT_PASSWORD},
+        {
+            "email": "CW.A@harbour.test",
+            "password": factories.DEFAULT_PASSWORD,
+            "otp": totp_code(totp_device(caseworker_a)),
+        },
         format="json",
     )
     assert response.status_code == 200
@@ -399,7 +404,11 @@ def test_token_obtained_with_email_and_password_authenticates(caseworker_a, case
 def test_token_sign_in_is_audited(caseworker_a):
     APIClient().post(
         TOKEN_URL,
-        {"email": caseworker_a.email, "password": factories.DEFAULT_PASSWORD},
+        {
+            "email": caseworker_a.email,
+            "password": factories.DEFAULT_PASSWORD,
+            "otp": totp_code(totp_device(caseworker_a)),
+        },
         format="json",
     )
 

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from assistance.models import Movement, Provider
 from tests import factories
+from tests.second_factor import verified_login
 
 
 def fill_case(case, *, user, admin, other_mission, organisation, n):
@@ -103,7 +104,7 @@ def filled_cases(caseworker_a, central_admin, mission_a, mission_b):
 def test_the_case_page_costs_the_same_few_queries_with_1_or_5_of_everything(
     role, client, caseworker_a, central_admin, filled_cases
 ):
-    client.force_login(caseworker_a if role == "caseworker" else central_admin)
+    verified_login(client, caseworker_a if role == "caseworker" else central_admin)
     page_queries(client, filled_cases[1])  # warm-up: first-request caches
 
     one = page_queries(client, filled_cases[1])
@@ -115,7 +116,7 @@ def test_the_case_page_costs_the_same_few_queries_with_1_or_5_of_everything(
 
 @pytest.mark.django_db
 def test_the_case_page_shows_the_records_it_read_together(client, caseworker_a, filled_cases):
-    client.force_login(caseworker_a)
+    verified_login(client, caseworker_a)
     case = filled_cases[5]
 
     html = client.get(reverse("cases:detail", kwargs={"case_id": case.pk})).content.decode()

@@ -9,6 +9,7 @@ import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from tests.factories import DEFAULT_PASSWORD
+from tests.second_factor import fresh_code, totp_device
 
 # Playwright's sync API runs an asyncio loop in the test thread, which makes Django refuse ORM
 # calls from the test body (factories, lookups). They are plain synchronous calls here.
@@ -58,15 +59,29 @@ def page(browser: Browser, csp_violations: list[str]) -> Page:
     context.close()
 
 
+def sign_in_with_password(page: Page, live_server, user) -> None:
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.locator('input[name="username"]').fill(user.email)
+    page.locator('input[name="password"]').fill(DEFAULT_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def enter_code(page: Page, code: str) -> None:
+    page.locator('input[name="otp_token"]').fill(code)
+    page.get_by_role("button", name="Confirm").click()
+
+
 @pytest.fixture
 def sign_in(page: Page, live_server):
-    """Signs ``user`` in through the sign-in form; the browser ends on the dashboard."""
+    """Signs ``user`` in through both real steps: the password, then a code computed from the
+    secret of the user's authenticator device (created if needed), as the app would show it.
+    The browser ends on the dashboard."""
 
     def _sign_in(user) -> Page:
-        page.goto(f"{live_server.url}/accounts/login/")
-        page.locator('input[name="username"]').fill(user.email)
-        page.locator('input[name="password"]').fill(DEFAULT_PASSWORD)
-        page.get_by_role("button", name="Sign in").click()
+        device = totp_device(user)
+        sign_in_with_password(page, live_server, user)
+        page.wait_for_url(f"{live_server.url}/accounts/login/code/**")
+        enter_code(page, fresh_code(device))
         page.wait_for_url(f"{live_server.url}/")
         return page
 

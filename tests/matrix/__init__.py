@@ -12,6 +12,7 @@ from tests.matrix import (
     privacy,
     reintegration,
     releases,
+    second_factors,
     sign_in_security,
     trafficking_details,
 )
@@ -25,4 +26,5 @@ PARTS = (
     releases,
     sign_in_security,
     account_security,
+    second_factors,
 )

@@ -14,6 +14,7 @@ from research_exports.extracts import extract_path
 from research_exports.models import Extract
 from research_exports.variables import MAX_DIMENSIONS, VARIABLES
 from tests import factories
+from tests.second_factor import verified_login
 
 pytestmark = pytest.mark.django_db
 
@@ -177,7 +178,7 @@ def test_request_without_a_release_is_refused_with_its_code(api, researcher, nig
 
 def test_session_post_without_csrf_token_is_refused(researcher, snapshot):
     client = APIClient(enforce_csrf_checks=True)
-    client.force_login(researcher)
+    verified_login(client, researcher)
 
     response = client.post(COLLECTION, VALID, format="json")
 

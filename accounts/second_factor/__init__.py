@@ -1,0 +1,1 @@
+"""Second factors: TOTP devices, hashed recovery codes, the two-step sign-in and its policy."""

@@ -1,0 +1,131 @@
+"""Second factors in the browser: enrolment with codes computed from the secret, sign-in with
+a code and with a recovery code, and the Django admin refusing an unverified session."""
+
+import base64
+
+import pytest
+from django.urls import reverse
+from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp_webauthn.models import WebAuthnCredential
+from playwright.sync_api import expect
+
+from accounts.second_factor import services
+from cases.models import AuditAction, AuditEvent
+from tests.e2e.conftest import enter_code, sign_in_with_password
+from tests.second_factor import fresh_code, totp_device
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def _code_from_secret(secret: str) -> str:
+    """What an authenticator app shows for the base32 key typed in from the page."""
+    key = base64.b32decode(secret + "=" * (-len(secret) % 8))
+    return str(totp(key)).zfill(6)
+
+
+def test_admin_enrols_an_app_and_signs_in_with_its_code(
+    page, live_server, central_admin, csp_violations
+):
+    sign_in_with_password(page, live_server, central_admin)
+    # A central administrator without a device can do nothing before enrolling one.
+    page.wait_for_url(f"{live_server.url}{reverse('accounts:totp_enrol')}**")
+    expect(page.locator(".qr-code svg")).to_be_visible()
+    secret = page.get_by_test_id("totp-secret").inner_text()
+
+    page.locator('input[name="otp_token"]').fill(_code_from_secret(secret))
+    page.locator('input[name="name"]').fill("Work phone")
+    page.get_by_role("button", name="Add this app").click()
+
+    expect(page.get_by_role("heading", name="Your recovery codes")).to_be_visible()
+    assert page.get_by_test_id("recovery-codes").locator("li").count() == 10
+    page.get_by_role("link", name="I have saved them").click()
+    expect(page.get_by_role("cell", name="Work phone")).to_be_visible()
+
+    page.get_by_role("button", name="Sign out").click()
+    sign_in_with_password(page, live_server, central_admin)
+    page.wait_for_url(f"{live_server.url}{reverse('accounts:second_factor')}**")
+    device = TOTPDevice.objects.get(user=central_admin, confirmed=True)
+    enter_code(page, fresh_code(device))
+    page.wait_for_url(f"{live_server.url}/")
+    assert page.goto(f"{live_server.url}{reverse('accounts:user_list')}").status == 200
+    assert csp_violations == []
+
+
+def test_recovery_code_signs_in_once(page, live_server, caseworker_a):
+    totp_device(caseworker_a)
+    codes = services.recovery_codes_generate(user=caseworker_a)
+
+    sign_in_with_password(page, live_server, caseworker_a)
+    page.wait_for_url(f"{live_server.url}{reverse('accounts:second_factor')}**")
+    enter_code(page, codes[0])
+    page.wait_for_url(f"{live_server.url}/")
+    page.get_by_role("button", name="Sign out").click()
+
+    sign_in_with_password(page, live_server, caseworker_a)
+    page.wait_for_url(f"{live_server.url}{reverse('accounts:second_factor')}**")
+    enter_code(page, codes[0])
+
+    expect(page.get_by_role("alert")).to_be_visible()
+    assert page.url.startswith(f"{live_server.url}{reverse('accounts:second_factor')}")
+
+
+def test_admin_site_refuses_a_session_that_skipped_the_code_step(page, live_server, superuser):
+    totp_device(superuser)
+    sign_in_with_password(page, live_server, superuser)
+    page.wait_for_url(f"{live_server.url}{reverse('accounts:second_factor')}**")
+
+    page.goto(f"{live_server.url}/admin/")
+
+    assert page.url.startswith(f"{live_server.url}{reverse('accounts:second_factor')}")
+    expect(page.get_by_role("heading", name="Confirm your sign-in")).to_be_visible()
+    enter_code(page, fresh_code(totp_device(superuser)))
+    page.wait_for_url(f"{live_server.url}/admin/")
+    expect(page.get_by_role("heading", name="Site administration")).to_be_visible()
+
+
+def _virtual_authenticator(page) -> None:
+    """Chromium's DevTools WebAuthn domain: a platform authenticator that always says yes."""
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("WebAuthn.enable")
+    cdp.send(
+        "WebAuthn.addVirtualAuthenticator",
+        {
+            "options": {
+                "protocol": "ctap2",
+                "transport": "internal",
+                "hasResidentKey": True,
+                "hasUserVerification": True,
+                "isUserVerified": True,
+                "automaticPresenceSimulation": True,
+            }
+        },
+    )
+
+
+def test_passkey_registration_and_sign_in_with_it(
+    page, live_server, sign_in, caseworker_a, csp_violations
+):
+    _virtual_authenticator(page)
+    sign_in(caseworker_a)
+    page.goto(f"{live_server.url}{reverse('accounts:security')}")
+
+    page.get_by_role("button", name="Add a passkey or security key").click()
+
+    expect(page.get_by_role("table", name="Passkeys")).to_be_visible()
+    assert WebAuthnCredential.objects.filter(user=caseworker_a, confirmed=True).count() == 1
+    page.get_by_role("button", name="Sign out").click()
+    sign_in_with_password(page, live_server, caseworker_a)
+    page.wait_for_url(f"{live_server.url}{reverse('accounts:second_factor')}**")
+    page.get_by_role("button", name="Use a passkey or security key").click()
+    page.wait_for_url(f"{live_server.url}/")
+    assert page.goto(f"{live_server.url}{reverse('cases:list')}").status == 200
+    kinds = [
+        event.detail.get("kind")
+        for event in AuditEvent.objects.filter(
+            actor=caseworker_a,
+            action__in=[AuditAction.SECOND_FACTOR_ENROLLED, AuditAction.SECOND_FACTOR_VERIFIED],
+        ).order_by("pk")
+    ]
+    assert kinds[-2:] == ["passkey", "passkey"]
+    assert csp_violations == []
