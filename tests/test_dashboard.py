@@ -4,6 +4,7 @@ from django.urls import reverse
 from cases.vocabularies import CaseStatus
 from config.views import MY_CASES_SHOWN
 from tests import factories
+from tests.second_factor import SECOND_FACTOR_QUERIES
 
 pytestmark = pytest.mark.django_db
 
@@ -103,9 +104,10 @@ def test_dashboard_query_count_does_not_grow_with_cases(
 
 
 TRANSACTION_CONTROL = ("SAVEPOINT", "RELEASE SAVEPOINT")
-# Session, user, memberships, counts, my cases, upcoming movements and their cases, services
+# Session, user, the session's second-factor device, memberships, counts, my cases, upcoming
+# movements and their cases, services
 # in progress, overdue visits, returned closure requests, the session save.
-CASEWORKER_DASHBOARD_QUERIES = 11
+CASEWORKER_DASHBOARD_QUERIES = 11 + SECOND_FACTOR_QUERIES
 
 
 def _dashboard_records(case, user, n):
