@@ -105,8 +105,8 @@ def test_dashboard_query_count_does_not_grow_with_cases(
 
 TRANSACTION_CONTROL = ("SAVEPOINT", "RELEASE SAVEPOINT")
 # Session, user, the session's second-factor device, memberships, counts, my cases, upcoming
-# movements and their cases, services
-# in progress, overdue visits, returned closure requests, the session save.
+# movements and their cases, services in progress, overdue visits, returned closure requests,
+# the session save.
 CASEWORKER_DASHBOARD_QUERIES = 11 + SECOND_FACTOR_QUERIES
 
 

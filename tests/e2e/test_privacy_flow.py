@@ -37,7 +37,7 @@ def test_estimate_then_spend_then_the_budget_left_changes(
     page.goto(f"{live_server.url}{reverse('research:extract_new')}")
     expect(page.locator(".privacy-budget")).to_contain_text("ε = 4.")
 
-    page.get_by_label("Year of registration").check()
+    page.get_by_label("Year of registration", exact=True).check()
     page.get_by_label("Gender").check()
     page.get_by_label("From year").fill("2020")
     page.get_by_label("To year").fill("2024")
