@@ -17,6 +17,7 @@ NEW_PASSWORD = "lantern-orchard-47-velvet"
 def test_changing_the_password_in_the_browser(sign_in, live_server, caseworker_a, csp_violations):
     page = sign_in(caseworker_a)
     page.get_by_role("link", name="Your account").click()
+    page.get_by_role("link", name="Change your password").click()
 
     page.locator('input[name="current_password"]').fill(DEFAULT_PASSWORD)
     page.locator('input[name="new_password1"]').fill(NEW_PASSWORD)
