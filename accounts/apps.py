@@ -6,4 +6,6 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts"
 
     def ready(self) -> None:
-        from . import signals  # noqa: F401
+        # Signal receivers, and the tasks registered in every process (web included), since
+        # services enqueue them by name.
+        from . import signals, tasks  # noqa: F401

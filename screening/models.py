@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cases.fields import EncryptedTextField
 from cases.vocabularies import (
+    CaseStatus,
     DecisionMakingOrganisation,
     EducationLevel,
     ExploitationType,
@@ -58,6 +59,10 @@ def _countries(verbose_name) -> ArrayField:
         blank=True,
         validators=[validate_countries],
     )
+
+
+# The case statuses in which a screening may be started or continued (services and the case page).
+OPEN_CASE_STATUSES = {CaseStatus.SCREENING, CaseStatus.ACTIVE, CaseStatus.FOLLOW_UP}
 
 
 class ReferralSource(models.TextChoices):

@@ -12,7 +12,7 @@ from cases.selectors import access_case_record_by_id
 from cases.vocabularies import ExploitationType, MeansOfControl, country_names
 from config.querybatch import attach_prefetched, fetch_together
 
-from .models import Screening, TraffickingEvent
+from .models import OPEN_CASE_STATUSES, Screening, TraffickingEvent
 
 
 def screening_queryset(*, user) -> QuerySet[Screening]:
@@ -90,9 +90,6 @@ def screening_case_querysets(*, case: Case, user) -> dict[str, QuerySet]:
 
 
 def screening_case_build(*, case: Case, user, rows: dict[str, list]) -> dict[str, Any]:
-    # services imports this module, so its rule on which cases can be screened is read late.
-    from .services import OPEN_CASE_STATUSES
-
     screenings = rows["screenings"]
     attach_prefetched(screenings, "events", rows["events"], "screening_id")
     approved = [s for s in screenings if s.status == Screening.Status.APPROVED]

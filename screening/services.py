@@ -20,7 +20,7 @@ from cases.services import case_require_open, case_status_change
 from cases.vocabularies import CaseStatus, ExploitationType, TraffickingStatus, validate_codes
 from config.errors import ApplicationError, StaleVersionError
 
-from .models import Perpetrator, ReferralSource, Screening, TraffickingEvent
+from .models import OPEN_CASE_STATUSES, Perpetrator, ReferralSource, Screening, TraffickingEvent
 from .sections import SECTIONS, SECTIONS_BEFORE_CONSENT
 from .selectors import access_screening_by_id
 
@@ -56,7 +56,6 @@ NOT_A_VICTIM_ELIGIBLE_MESSAGE = "A person determined not to be a victim cannot b
 REFERRAL_REQUIRED_MESSAGE = "Record the referral made for a person who is not eligible."
 MEANS_REQUIRED_MESSAGE = "Reasoning on the means is required for an adult."
 
-OPEN_CASE_STATUSES = {CaseStatus.SCREENING, CaseStatus.ACTIVE, CaseStatus.FOLLOW_UP}
 MINOR_AGE = 18
 
 DATE_FIELDS = (

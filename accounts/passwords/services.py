@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime
 
+from celery import current_app
 from django.conf import settings
 from django.contrib.auth import password_validation
 from django.contrib.auth.tokens import default_token_generator
@@ -29,6 +30,8 @@ from accounts.models import User
 from accounts.services import SUPERUSER_PROTECTED_MESSAGE, api_tokens_revoke_all
 from cases.audit import audit_record
 from cases.models import AuditAction, AuditEvent
+
+RESET_EMAIL_TASK_NAME = "accounts.password_reset_email_send"
 
 RESET_INACTIVE_MESSAGE = _("This account is inactive. Activate it before sending a reset link.")
 PASSWORD_UNCHANGED_MESSAGE = _("Choose a password different from the current one.")
@@ -103,12 +106,16 @@ def password_reset_request(*, email: str, base_url: str) -> None:
     """Someone asked for a reset link by email. Answers nothing, whether or not the address
     belongs to an account: the one lookup is the same either way, and the mail (with its audit
     row) is written by a Celery task after the response."""
-    from accounts.tasks import password_reset_email_send_task
-
     user = User.objects.filter(email=email.strip().lower(), is_active=True).only("pk").first()
     if user is not None:
         user_id = user.pk
-        transaction.on_commit(lambda: password_reset_email_send_task.delay(user_id, base_url))
+        transaction.on_commit(lambda: _reset_email_task().delay(user_id, base_url))
+
+
+def _reset_email_task():
+    # By its registered name: accounts/tasks.py wraps this module's services, so importing it
+    # here would tie the two modules in a circle.
+    return current_app.tasks[RESET_EMAIL_TASK_NAME]
 
 
 @transaction.atomic
