@@ -23,6 +23,11 @@ SESSION_STARTED_KEY = "harbour_session_started"
 SESSION_SEEN_KEY = "harbour_session_seen"
 SIGNED_OUT_REASON_KEY = "harbour_signed_out_reason"
 
+# Sent by requests the page makes on its own (progress polling, hx-headers in the template):
+# they are not the user's activity, so they must not keep an unattended session alive. A
+# client that sends it only shortens its own session.
+BACKGROUND_HEADER = "X-Harbour-Background"
+
 REASON_IDLE = "idle"
 REASON_LIFETIME = "lifetime"
 
@@ -82,5 +87,8 @@ class SessionLifetimeMiddleware:
             # After the view, so the request that signs in starts the clock.
             stamp = int(timezone.now().timestamp())
             request.session.setdefault(SESSION_STARTED_KEY, stamp)
-            request.session[SESSION_SEEN_KEY] = stamp
+            if BACKGROUND_HEADER not in request.headers:
+                request.session[SESSION_SEEN_KEY] = stamp
+            else:
+                request.session.setdefault(SESSION_SEEN_KEY, stamp)
         return response

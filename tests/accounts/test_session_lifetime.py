@@ -9,7 +9,7 @@ from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from accounts import services
-from accounts.middleware import SESSION_SEEN_KEY, SESSION_STARTED_KEY
+from accounts.middleware import BACKGROUND_HEADER, SESSION_SEEN_KEY, SESSION_STARTED_KEY
 from accounts.views import SIGNED_OUT_IDLE_MESSAGE, SIGNED_OUT_LIFETIME_MESSAGE
 from cases.models import AuditAction, AuditEvent
 from tests import factories
@@ -191,3 +191,28 @@ def test_a_token_client_gets_no_session(caseworker_a):
 
     assert response.status_code == 200
     assert settings.SESSION_COOKIE_NAME not in response.cookies
+
+
+def test_background_polling_does_not_keep_an_idle_session_alive(client, caseworker_a, times):
+    signed_in(client, caseworker_a)
+    shift(client, seen_minutes=20, started_minutes=20)
+
+    # A page left open polls on its own; those requests are answered but are not activity.
+    polled = client.get(DASHBOARD_URL, headers={BACKGROUND_HEADER: "1", "HX-Request": "true"})
+    assert polled.status_code == 200
+    shift_seen = client.session[SESSION_SEEN_KEY]
+    assert timezone.now().timestamp() - shift_seen >= 20 * 60 - 5
+
+    shift(client, seen_minutes=30, started_minutes=30)
+    response = client.get(DASHBOARD_URL, headers={BACKGROUND_HEADER: "1"})
+    assert response.status_code == 302
+    assert response["Location"].startswith(LOGIN_URL)
+
+
+def test_a_request_the_user_makes_still_counts_as_activity(client, caseworker_a, times):
+    signed_in(client, caseworker_a)
+    shift(client, seen_minutes=20, started_minutes=20)
+
+    assert client.get(DASHBOARD_URL).status_code == 200
+
+    assert abs(client.session[SESSION_SEEN_KEY] - timezone.now().timestamp()) < 5

@@ -238,6 +238,8 @@ def test_list_polls_running_extracts_every_two_seconds(client_for, researcher, s
     polled = re.findall(r'hx-get="([^"]+)" hx-trigger="every 2s"', html)
     assert polled == [_url("research:extract_progress", running)]
     assert '<progress max="100" value="40"' in html
+    # Marked as background requests, so a page left open does not defeat the idle timeout.
+    assert html.count("""hx-headers='{"X-Harbour-Background": "1"}'""") == 1
 
 
 def test_progress_fragment_keeps_polling_while_running(client_for, researcher, snapshot):
