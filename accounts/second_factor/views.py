@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from axes.handlers.proxy import AxesProxyHandler
 from django.contrib import messages
 from django.contrib.auth import logout
@@ -148,6 +150,10 @@ def _recovery_codes_page(request: HttpRequest, codes: list[str]) -> HttpResponse
 def totp_enrol(request: HttpRequest) -> HttpResponse:
     """Add an authenticator app: scan the code (drawn on the server), confirm with a code."""
     user = request.user
+    if _needs_fresh_code(request):
+        # Adding a factor to an account that has one is a way to keep a stolen session's
+        # access: the owner confirms a code first (the first factor can be added freely).
+        return _reauthenticate_first(reverse("accounts:totp_enrol"))
     form = EnrolForm(request.POST if request.method == "POST" else None)
     device_id = request.session.get(PENDING_DEVICE_SESSION_KEY)
     device = TOTPDevice.objects.filter(pk=device_id, user=user, confirmed=False).first()
@@ -250,7 +256,21 @@ def passkey_remove(request: HttpRequest, passkey_id: int) -> HttpResponse:
 def recovery_codes_regenerate(request: HttpRequest) -> HttpResponse:
     """New recovery codes, shown once; the old ones stop working."""
     user = request.user
-    if not (services.primary_devices(user=user).exists() or services.passkeys(user=user).exists()):
+    if not _has_factor(user):
         messages.error(request, NO_FACTOR_MESSAGE)
         return redirect("accounts:security")
+    if not policy.verified_recently(request):
+        return _reauthenticate_first(reverse("accounts:security"))
     return _recovery_codes_page(request, services.recovery_codes_generate(user=user))
+
+
+def _has_factor(user) -> bool:
+    return services.primary_devices(user=user).exists() or services.passkeys(user=user).exists()
+
+
+def _needs_fresh_code(request: HttpRequest) -> bool:
+    return _has_factor(request.user) and not policy.verified_recently(request)
+
+
+def _reauthenticate_first(back: str) -> HttpResponse:
+    return redirect(f"{reverse('accounts:reauthenticate')}?{urlencode({'next': back})}")

@@ -948,3 +948,44 @@ def test_reset_removes_passkeys_too(central_admin, caseworker_a):
 
     assert removed == 2
     assert not WebAuthnCredential.objects.filter(user=caseworker_a).exists()
+
+
+def test_adding_another_app_asks_for_a_fresh_code_first(client, caseworker_a):
+    verified_login(client, caseworker_a)
+    _age_verification(client, 11)
+    enrol_url = reverse("accounts:totp_enrol")
+
+    shown = client.get(enrol_url)
+    posted = client.post(enrol_url, {"name": "Attacker's phone", "otp_token": "123456"})
+
+    expected = f"{reverse('accounts:reauthenticate')}?{urlencode({'next': enrol_url})}"
+    assert shown["Location"] == expected
+    assert posted["Location"] == expected
+    # No secret was drawn for a device that could be added later.
+    assert not TOTPDevice.objects.filter(user=caseworker_a, confirmed=False).exists()
+    assert TOTPDevice.objects.filter(user=caseworker_a).count() == 1
+
+
+def test_the_first_app_needs_no_earlier_code(client, caseworker_a):
+    client.force_login(caseworker_a)
+
+    response = client.get(reverse("accounts:totp_enrol"))
+
+    assert response.status_code == 200
+    assert TOTPDevice.objects.filter(user=caseworker_a, confirmed=False).count() == 1
+
+
+def test_new_recovery_codes_ask_for_a_fresh_code_and_keep_the_old_ones(client, caseworker_a):
+    verified_login(client, caseworker_a)
+    old = services.recovery_codes_generate(user=caseworker_a)
+    _age_verification(client, 11)
+
+    response = client.post(reverse("accounts:recovery_codes_regenerate"))
+
+    back = reverse("accounts:security")
+    assert response["Location"] == (
+        f"{reverse('accounts:reauthenticate')}?{urlencode({'next': back})}"
+    )
+    assert set(RecoveryCode.objects.values_list("digest", flat=True)) == {
+        recovery_code_digest(code) for code in old
+    }
