@@ -294,25 +294,9 @@ def _dp_report_lines(report: dict[str, Any]) -> list[str]:
     ]
 
 
-def report_text(report: dict[str, Any]) -> str:
-    if report.get("mode") == "dp":
-        lines = [
-            _("Disclosure report"),
-            "",
-            _("Extract: %(id)s") % {"id": report.get("extract", "")},
-            _("Research mart snapshot: %(id)s (built %(at)s)")
-            % {"id": report.get("snapshot", ""), "at": report.get("snapshot_created_at", "")},
-            _("Generated: %(at)s") % {"at": report.get("generated_at", "")},
-            _("Variables: %(names)s") % {"names": ", ".join(report.get("dimensions", []))},
-            _("Filters: %(filters)s")
-            % {"filters": json.dumps(report.get("filters") or {}, sort_keys=True)},
-            "",
-            *_dp_report_lines(report),
-        ]
-        return "\n".join(lines) + "\n"
-    policy = report.get("policy", {})
-    countries = ", ".join(policy.get("suppressed_countries") or []) or _("none")
-    lines = [
+def _report_header(report: dict[str, Any]) -> list[str]:
+    """What opens every disclosure report, whatever its mode."""
+    return [
         _("Disclosure report"),
         "",
         _("Extract: %(id)s") % {"id": report.get("extract", "")},
@@ -323,6 +307,16 @@ def report_text(report: dict[str, Any]) -> str:
         _("Filters: %(filters)s")
         % {"filters": json.dumps(report.get("filters") or {}, sort_keys=True)},
         "",
+    ]
+
+
+def report_text(report: dict[str, Any]) -> str:
+    if report.get("mode") == "dp":
+        return "\n".join([*_report_header(report), *_dp_report_lines(report)]) + "\n"
+    policy = report.get("policy", {})
+    countries = ", ".join(policy.get("suppressed_countries") or []) or _("none")
+    lines = [
+        *_report_header(report),
         _("Threshold: counts of 1 to %(below)d people are suppressed (k = %(k)d).")
         % {"below": policy.get("threshold", 0) - 1, "k": policy.get("threshold", 0)},
         _("Rounding base: %(base)d (1 means no rounding).")

@@ -196,28 +196,14 @@ def totp_enrol(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_http_methods(["GET", "POST"])
 def totp_remove(request: HttpRequest, device_id: int) -> HttpResponse:
-    user = request.user
-    device = services.primary_devices(user=user).filter(pk=device_id).first()
-    if device is None:
-        raise Http404
-    error = None
-    if request.method == "POST":
-        try:
-            services.totp_device_remove(user=user, device_id=device.pk)
-        except ValidationError as exc:
-            error = exc.messages[0]
-        else:
-            messages.success(request, DEVICE_REMOVED_MESSAGE)
-            return redirect("accounts:security")
-    return render(
+    device = services.primary_devices(user=request.user).filter(pk=device_id).first()
+    return _device_remove(
         request,
-        "accounts/totp_remove.html",
-        {
-            "device": device,
-            "error": error,
-            "action": reverse("accounts:totp_remove", kwargs={"device_id": device.pk}),
-        },
-        status=400 if error else 200,
+        device,
+        remove=services.totp_device_remove,
+        done_message=DEVICE_REMOVED_MESSAGE,
+        action_name="accounts:totp_remove",
+        action_kwargs={"device_id": device_id},
     )
 
 
@@ -225,27 +211,36 @@ def totp_remove(request: HttpRequest, device_id: int) -> HttpResponse:
 @never_cache
 @require_http_methods(["GET", "POST"])
 def passkey_remove(request: HttpRequest, passkey_id: int) -> HttpResponse:
-    user = request.user
-    device = services.passkeys(user=user).filter(pk=passkey_id).first()
+    device = services.passkeys(user=request.user).filter(pk=passkey_id).first()
+    return _device_remove(
+        request,
+        device,
+        remove=services.passkey_remove,
+        done_message=PASSKEY_REMOVED_MESSAGE,
+        action_name="accounts:passkey_remove",
+        action_kwargs={"passkey_id": passkey_id},
+    )
+
+
+def _device_remove(
+    request: HttpRequest, device, *, remove, done_message, action_name: str, action_kwargs: dict
+) -> HttpResponse:
+    """The confirmation page of removing one of the user's own factors, and the removal."""
     if device is None:
         raise Http404
     error = None
     if request.method == "POST":
         try:
-            services.passkey_remove(user=user, device_id=device.pk)
+            remove(user=request.user, device_id=device.pk)
         except ValidationError as exc:
             error = exc.messages[0]
         else:
-            messages.success(request, PASSKEY_REMOVED_MESSAGE)
+            messages.success(request, done_message)
             return redirect("accounts:security")
     return render(
         request,
         "accounts/totp_remove.html",
-        {
-            "device": device,
-            "error": error,
-            "action": reverse("accounts:passkey_remove", kwargs={"passkey_id": device.pk}),
-        },
+        {"device": device, "error": error, "action": reverse(action_name, kwargs=action_kwargs)},
         status=400 if error else 200,
     )
 
