@@ -27,7 +27,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_case_list import DEFAULT_DATABASE_URL, REPO, ensure_database
+from bench_case_list import DEFAULT_DATABASE_URL, REPO
+from benchsupport import ensure_database
 
 
 def parse_args() -> argparse.Namespace:

@@ -18,7 +18,8 @@ import statistics
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlsplit
+
+from benchsupport import ensure_database
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/harbour_bench"
@@ -70,19 +71,6 @@ def check_scope(users: dict) -> list[str]:
         elif label.startswith("caseworker") and visible >= total:
             problems.append(f"{label} sees all {total} cases")
     return problems
-
-
-def ensure_database(url: str) -> None:
-    import psycopg
-
-    name = urlsplit(url).path.lstrip("/")
-    if "bench" not in name:
-        sys.exit(f"Refusing to seed database {name!r}: its name must contain 'bench'.")
-    admin_url = url.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
-        if not exists:
-            conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def percentile(values: list[float], fraction: float) -> float:

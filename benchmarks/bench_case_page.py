@@ -30,9 +30,9 @@ from bench_case_list import (
     WARM_UP,
     apply_smoke,
     check_scope,
-    ensure_database,
     measure,
 )
+from benchsupport import ensure_database
 
 
 def parse_args() -> argparse.Namespace:

@@ -22,12 +22,11 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlsplit
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 # The benchmark folder is not a package: its scripts import each other by path.
-from benchsupport import complete  # noqa: E402
+from benchsupport import complete, ensure_database  # noqa: E402
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/harbour_bench_extract"
 DIMENSIONS = ("yearOfRegistration", "gender", "citizenship")
@@ -96,19 +95,6 @@ def parse_args() -> argparse.Namespace:
     if args.smoke:
         args.rows, args.repeat = 3_000, 1
     return args
-
-
-def ensure_database(url: str) -> None:
-    import psycopg
-
-    name = urlsplit(url).path.lstrip("/")
-    if "bench" not in name:
-        sys.exit(f"Refusing to use database {name!r}: its name must contain 'bench'.")
-    admin_url = url.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
-        if not exists:
-            conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def setup_django() -> None:

@@ -18,7 +18,6 @@ import os
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlsplit
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/harbour_bench_mart"
@@ -28,7 +27,7 @@ BATCH = 250_000
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 # The benchmark folder is not a package: its scripts import each other by path.
-from benchsupport import complete  # noqa: E402
+from benchsupport import complete, ensure_database  # noqa: E402
 
 
 def parse_args() -> argparse.Namespace:
@@ -44,19 +43,6 @@ def parse_args() -> argparse.Namespace:
     if args.smoke:
         args.cases, args.runs = 300, 2
     return args
-
-
-def ensure_database(url: str) -> None:
-    import psycopg
-
-    name = urlsplit(url).path.lstrip("/")
-    if "bench" not in name:
-        sys.exit(f"Refusing to seed database {name!r}: its name must contain 'bench'.")
-    admin_url = url.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
-        if not exists:
-            conn.execute(f'CREATE DATABASE "{name}"')
 
 
 # One batch of people, cases, screenings and route events. Codes are drawn uniformly from the

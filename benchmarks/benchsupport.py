@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import sys
+from urllib.parse import urlsplit
 
 _MARKER = re.compile(r"/\*(columns|values):(\w+)\*/")
 
@@ -95,3 +96,17 @@ def signed_in_client(user, *, raise_request_exception: bool = False):
     session[VERIFIED_AT_SESSION_KEY] = timezone.now().isoformat()
     session.save()
     return client
+
+
+def ensure_database(url: str) -> None:
+    """Create the benchmark's database if missing; refuse any database not named for benches."""
+    import psycopg
+
+    name = urlsplit(url).path.lstrip("/")
+    if "bench" not in name:
+        sys.exit(f"Refusing to use database {name!r}: its name must contain 'bench'.")
+    admin_url = url.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if not exists:
+            conn.execute(f'CREATE DATABASE "{name}"')
