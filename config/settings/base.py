@@ -51,6 +51,8 @@ INSTALLED_APPS = [
     "assistance",
     "reintegration",
     "research_exports",
+    # Bringing data in (issue 13): readers per format, one validation and import service.
+    "intake",
     # Deployment checks (config/checks.py): `check --deploy` refuses unsafe keys and hosts.
     "config.apps.HarbourConfig",
 ]
