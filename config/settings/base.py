@@ -180,7 +180,16 @@ HARBOUR_SIGN_IN_KNOWN_ADDRESS_DAYS = env.int("HARBOUR_SIGN_IN_KNOWN_ADDRESS_DAYS
 HARBOUR_SIGN_IN_DATA_RETENTION_DAYS = env.int("HARBOUR_SIGN_IN_DATA_RETENTION_DAYS", default=30)
 
 LANGUAGE_CODE = "en"
-LANGUAGES = [("en", "English"), ("fr", "Français"), ("es", "Español")]
+# Each language names itself, so a reader finds theirs whatever the page's language.
+LANGUAGES = [
+    ("en", "English"),
+    ("fr", "Français"),
+    ("es", "Español"),
+    ("ar", "العربية"),
+    ("ru", "Русский"),
+    ("pt", "Português"),
+]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
