@@ -1,5 +1,5 @@
 .DEFAULT_GOAL := help
-.PHONY: help run test lint format lock bench clean distclean
+.PHONY: help run test lint format lock bench bench-load clean distclean
 
 PYTHON ?= python3
 VENV := .venv
@@ -16,7 +16,13 @@ help:
 	@echo "make format  ruff format and ruff check --fix"
 	@echo "make lock    re-resolve requirements.lock from pyproject.toml in a clean virtualenv"
 	@echo "make bench   run the scale benchmarks in benchmarks/"
-	@echo "make clean   remove caches and collected static files (distclean: also .venv and var/)"
+	@echo "make bench-load  load benchmark of the real stack (gunicorn, Celery, Locust; LOAD_ARGS=...)"
+	@echo "make clean   remove caches and collected static files (dist# Load benchmark of the whole stack (benchmarks/load/); e.g. make bench-load LOAD_ARGS="--users 20".
+LOAD_ARGS ?=
+bench-load: $(STAMP)
+	$(BIN)/python -m benchmarks.load.run $(LOAD_ARGS)
+
+clean: also .venv and var/)"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
