@@ -345,7 +345,7 @@ def stop(proc: subprocess.Popen) -> None:
             os.killpg(proc.pid, signal.SIGKILL)
 
 
-def wait_http(port: int, timeout: float = 60) -> None:
+def wait_http(port: int, timeout: float = 180) -> None:
     import urllib.request
 
     deadline = time.monotonic() + timeout
