@@ -13,6 +13,7 @@ urlpatterns = [
     path("assistance/", include("assistance.urls")),
     path("reintegration/", include("reintegration.urls")),
     path("research/", include("research_exports.urls")),
+    path("intake/xlsform/", include("intake.urls_xlsform")),
     path("api/", include("config.api.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -15,6 +15,7 @@ from tests.matrix import (
     second_factors,
     sign_in_security,
     trafficking_details,
+    xlsform,
 )
 
 PARTS = (
@@ -27,4 +28,5 @@ PARTS = (
     sign_in_security,
     account_security,
     second_factors,
+    xlsform,
 )
