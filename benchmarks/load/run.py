@@ -454,6 +454,10 @@ def main(argv: list[str] | None = None) -> int:
             "-",
             "--log-level",
             "warning",
+            # Import the project once in the master: workers start at once and share it.
+            "--preload",
+            "--timeout",
+            "120",
         ],
         env,
         VAR / "gunicorn.log",
