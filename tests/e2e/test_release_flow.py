@@ -63,7 +63,7 @@ def test_an_administrator_publishes_and_a_researcher_reads_that_release(
     page.wait_for_url(re.compile(r"/research/extracts/[0-9a-f-]{36}/$"))
 
     extract = Extract.objects.get(requested_by=researcher)
-    assert extract.release == release and extract.snapshot == current
+    assert extract.release == release and extract.snapshot == current != older
     assert extract.status == Extract.Status.SUCCEEDED
     expect(page.locator(".extract-release")).to_have_text("2026 Q1")
     # The table is the published release's: its 60 people of 2021, none of the older 2019.

@@ -82,16 +82,14 @@ def proportion_ok(observed: float, expected: float, n: int) -> bool:
 
 
 def test_the_stated_false_failure_rate():
-    assert FALSE_FAILURE_PER_CHECK == pytest.approx(1.97e-9, rel=0.01)
+    assert pytest.approx(1.97e-9, rel=0.01) == FALSE_FAILURE_PER_CHECK
     assert FALSE_FAILURE_OF_FILE < 6e-8
 
 
 @pytest.mark.parametrize(("mechanism", "epsilon", "delta", "sensitivity"), CONFIGS)
 def test_the_declared_scale_and_margin_are_opendp_s(mechanism, epsilon, delta, sensitivity):
     """What the report states is the mechanism's own accuracy, and holds for the exact law."""
-    noise = dp.calibrate(
-        epsilon=epsilon, sensitivity=sensitivity, mechanism=mechanism, delta=delta
-    )
+    noise = dp.calibrate(epsilon=epsilon, sensitivity=sensitivity, mechanism=mechanism, delta=delta)
     if mechanism is dp.Mechanism.LAPLACE:
         assert noise.scale == pytest.approx(sensitivity / epsilon)
         accuracy = opendp.discrete_laplacian_scale_to_accuracy(noise.scale, dp.ALPHA)
@@ -114,9 +112,7 @@ def test_the_declared_scale_and_margin_are_opendp_s(mechanism, epsilon, delta, s
 
 @pytest.mark.parametrize(("mechanism", "epsilon", "delta", "sensitivity"), CONFIGS)
 def test_empirical_noise_matches_the_mechanism(mechanism, epsilon, delta, sensitivity):
-    noise = dp.calibrate(
-        epsilon=epsilon, sensitivity=sensitivity, mechanism=mechanism, delta=delta
-    )
+    noise = dp.calibrate(epsilon=epsilon, sensitivity=sensitivity, mechanism=mechanism, delta=delta)
     law = exact(noise)
     draws = dp.sample(counts=[0] * DRAWS, noise=noise)
     n = len(draws)
@@ -138,9 +134,7 @@ def test_empirical_noise_matches_the_mechanism(mechanism, epsilon, delta, sensit
 @pytest.mark.parametrize(("mechanism", "epsilon", "delta", "sensitivity"), CONFIGS[::2])
 def test_the_noise_does_not_depend_on_the_count(mechanism, epsilon, delta, sensitivity):
     """The errors on a count of 37 follow the same law as on a count of 0 (additive noise)."""
-    noise = dp.calibrate(
-        epsilon=epsilon, sensitivity=sensitivity, mechanism=mechanism, delta=delta
-    )
+    noise = dp.calibrate(epsilon=epsilon, sensitivity=sensitivity, mechanism=mechanism, delta=delta)
     law = exact(noise)
     true = 37
     errors = [v - true for v in dp.sample(counts=[true] * DRAWS, noise=noise)]
@@ -187,9 +181,7 @@ def test_each_released_table_has_the_mechanism_s_error_bars():
     # A total's margin is Z₉₅·sqrt(cells·variance), rounded up: a normal approximation of a
     # sum of 5 or 20 cell noises. The share outside is at most 5 %, plus sampling error.
     assert row_outside / rows <= dp.ALPHA + Z * math.sqrt(dp.ALPHA * (1 - dp.ALPHA) / rows)
-    assert grand_outside / rounds <= dp.ALPHA + Z * math.sqrt(
-        dp.ALPHA * (1 - dp.ALPHA) / rounds
-    )
+    assert grand_outside / rounds <= dp.ALPHA + Z * math.sqrt(dp.ALPHA * (1 - dp.ALPHA) / rounds)
 
 
 def test_the_checks_have_power():
