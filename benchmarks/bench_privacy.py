@@ -40,6 +40,7 @@ import random
 import statistics
 import sys
 import time
+import uuid
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -229,9 +230,14 @@ def build(snapshot, dimensions, filters, *, mode: str, epsilon: str | None) -> t
     from research_exports.extracts import _policy, extract_build
     from research_exports.models import Extract
 
-    researcher, _created = User.objects.get_or_create(
-        email="bench.privacy@harbour.test",
-        defaults={"full_name": "Bench researcher", "is_researcher": True},
+    # A researcher of their own for each build: a suppressed build protects the new table
+    # together with everything its researcher received before (linked protection), so one
+    # researcher reused across runs would make each suppressed build slower than the last
+    # and the DP/suppression ratio would flatter DP.
+    researcher = User.objects.create(
+        email=f"bench.privacy.{uuid.uuid4().hex}@harbour.test",
+        full_name="Bench researcher",
+        is_researcher=True,
     )
     extract = Extract.objects.create(
         requested_by=researcher,

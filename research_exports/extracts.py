@@ -542,7 +542,7 @@ def extract_get(*, user, extract_id: Any, for_update: bool = False) -> Extract:
     parsed = _parse_id(extract_id)
     if parsed is None or not (user.is_authenticated and user.is_researcher):
         raise Http404
-    queryset = Extract.objects.select_related("snapshot")
+    queryset = Extract.objects.select_related("snapshot", "release")
     if for_update:
         queryset = queryset.select_for_update(of=("self",))
     extract = queryset.filter(pk=parsed, requested_by=user).first()

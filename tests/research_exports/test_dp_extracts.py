@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 
 from cases.models import AuditAction, AuditEvent
+from cases.vocabularies import country_codes
 from research_exports import writers
 from research_exports.extracts import extract_file_for_download, extract_path, extract_request
 from research_exports.models import Extract, MartRow, PrivacyLedgerEntry
@@ -178,3 +179,25 @@ def test_redownloading_spends_nothing(client, researcher, mart, django_capture_o
         extract_file_for_download(user=researcher, extract_id=extract.pk)
     assert ledger.budget_remaining(researcher=researcher) == before
     assert PrivacyLedgerEntry.objects.count() == 1
+
+
+def test_the_complement_filter_attack_in_dp_mode_costs_budget_and_then_stops(researcher, mart):
+    """Issue 11 §3: differential privacy composes, so the complement attack (all
+    citizenships, then all but one) is paid for from the budget instead of leaking, and is
+    refused once the year's ε is spent; the refusal names what is left, never a count."""
+    years = {"year_from": 2020, "year_to": 2024}
+    codes = sorted(country_codes())
+    everyone = ask_dp(researcher, epsilon="2", filters={**years, "citizenship": codes})
+    all_but_one = ask_dp(
+        researcher,
+        epsilon="2",
+        filters={**years, "citizenship": [c for c in codes if c != "NPL"]},
+    )
+    assert ledger.budget_remaining(researcher=researcher) == Decimal(0)
+    spent = PrivacyLedgerEntry.objects.filter(kind=PrivacyLedgerEntry.Kind.SPEND)
+    assert {e.extract_id for e in spent} == {everyone.pk, all_but_one.pk}
+    with pytest.raises(ledger.BudgetExceeded) as refused:
+        ask_dp(researcher, epsilon="0.01", filters=years)
+    assert "ε = 0 is left" in refused.value.message
+    assert not any(str(n) in refused.value.message for n in (60, 103))
+    assert Extract.objects.count() == 2
