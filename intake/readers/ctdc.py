@@ -148,7 +148,9 @@ def read_ctdc(file: BinaryIO, name: str) -> Iterator[SourceRow]:
         raise ReaderError(messages.MISSING_COLUMN)
     if len(set(header)) != len(header):
         raise ReaderError(messages.DUPLICATE_COLUMN)
-    unknown = [h for h in header if h not in COLUMNS]
+    if any(h not in COLUMNS for h in header):
+        # Nothing but CTDC's own columns: a name or any identity has no place in the file.
+        raise ReaderError(messages.UNKNOWN_COLUMN)
     try:
         for number, cells_of_row in enumerate(cells, start=2):
             if not any(cells_of_row):
@@ -156,9 +158,6 @@ def read_ctdc(file: BinaryIO, name: str) -> Iterator[SourceRow]:
             row = dict(zip(header, (c.strip() for c in cells_of_row), strict=False))
             row.update(dict.fromkeys((h for h in header if h not in row), ""))
             values = ctdc_values(row)
-            # A column CTDC does not have is passed on, so validation refuses the file.
-            for column in unknown:
-                values[column] = row[column]
             values[EXTERNAL_ID] = str(number)
             yield SourceRow(number=number, values=values, external_id=str(number))
     except (EOFError, gzip.BadGzipFile, OSError):
