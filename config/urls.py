@@ -13,6 +13,7 @@ urlpatterns = [
     path("assistance/", include("assistance.urls")),
     path("reintegration/", include("reintegration.urls")),
     path("research/", include("research_exports.urls")),
+    path("imports/", include("intake.urls")),
     path("api/", include("config.api.urls")),
     path("admin/", admin.site.urls),
 ]
