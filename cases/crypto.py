@@ -73,6 +73,18 @@ def decrypt(token: str) -> str:
         ) from exc
 
 
+def encrypt_bytes(data: bytes) -> bytes:
+    """A Fernet token of ``data`` (uploaded files kept between validation and import)."""
+    return _fernet().encrypt(data)
+
+
+def decrypt_bytes(token: bytes) -> bytes:
+    try:
+        return _fernet().decrypt(token)
+    except InvalidToken as exc:
+        raise ImproperlyConfigured("Data could not be decrypted with any configured key.") from exc
+
+
 def rotate(token: str) -> str:
     """Re-encrypt a token with the first (current) key."""
     return _fernet().rotate(token.encode()).decode()

@@ -508,6 +508,8 @@ class AuditAction(models.TextChoices):
     EXTRACT_REFUSED = "extract_refused", _("Extract refused")
     PRIVACY_BUDGET_SPENT = "privacy_budget_spent", _("Privacy budget spent")
     PRIVACY_BUDGET_SET = "privacy_budget_set", _("Privacy budget set")
+    # Bringing data in (issue 13): one event per import, counts only.
+    CASES_IMPORTED = "cases_imported", _("Cases imported from a file")
 
 
 class AuditEventQuerySet(models.QuerySet):

@@ -129,6 +129,15 @@ def _derive_person(person: Person, *, registered_on: datetime.date) -> None:
     )
 
 
+def person_prepare(*, person: Person, registered_on: datetime.date) -> None:
+    """Derive and check a new person's fields exactly as ``case_create`` does.
+
+    For bulk imports, which write many people at once instead of calling ``case_create`` per
+    row: age at registration, birth year, sorted codes and the blind index come from here.
+    """
+    _derive_person(person, registered_on=registered_on)
+
+
 def _check_registered_on(registered_on: datetime.date) -> None:
     if registered_on > timezone.localdate():
         raise ValidationError({"registered_on": [_("Registration date is in the future.")]})

@@ -14,6 +14,7 @@ urlpatterns = [
     path("reintegration/", include("reintegration.urls")),
     path("research/", include("research_exports.urls")),
     path("intake/xlsform/", include("intake.urls_xlsform")),
+    path("imports/", include("intake.urls")),
     path("api/", include("config.api.urls")),
     path("admin/", admin.site.urls),
 ]

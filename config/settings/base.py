@@ -318,6 +318,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "accounts.sign_in_data_purge",
         "schedule": crontab(hour=2, minute=45),
     },
+    "intake-upload-expire": {
+        "task": "intake.import_expire",
+        "schedule": crontab(minute=20),
+    },
     "reintegration-monitoring-mark-overdue": {
         "task": "reintegration.monitoring_mark_overdue",
         "schedule": crontab(hour=1, minute=30),
@@ -373,6 +377,13 @@ RESEARCH_EXTRACT_MAX_ATTEMPTS = 3
 RESEARCH_EXTRACT_QUOTA = env.int("RESEARCH_EXTRACT_QUOTA", default=30)
 RESEARCH_EXTRACT_QUOTA_DAYS = env.int("RESEARCH_EXTRACT_QUOTA_DAYS", default=30)
 RESEARCH_API_THROTTLE_RATE = env.str("RESEARCH_API_THROTTLE_RATE", default="60/minute")
+
+# Bringing data in (intake/): the largest file an import accepts, where uploads are kept
+# (encrypted) between validation and import, and how long an unfinished upload or a
+# rejected-rows file waits for its administrator before it is deleted.
+HARBOUR_IMPORT_MAX_BYTES = env.int("HARBOUR_IMPORT_MAX_BYTES", default=64 * 1024 * 1024)
+HARBOUR_IMPORT_DIR = env.path("HARBOUR_IMPORT_DIR", default=str(VAR_DIR / "imports"))
+HARBOUR_IMPORT_RETENTION_HOURS = env.int("HARBOUR_IMPORT_RETENTION_HOURS", default=24)
 
 # Years after closure before a case's identity and free text are removed
 # (manage.py remove_expired_identities).

@@ -41,6 +41,7 @@ LOGGING["root"]["level"] = "WARNING"  # noqa: F405
 WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True
 RESEARCH_EXTRACT_DIR = VAR_DIR / "test-extracts"
+HARBOUR_IMPORT_DIR = VAR_DIR / "test-imports"
 
 # Audit trail (issue 12 §3): the test-only backend lets the suite's flushes TRUNCATE the
 # append-only audit tables (config/testing_db/base.py); the triggers stay on for every test.

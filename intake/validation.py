@@ -1,0 +1,185 @@
+"""Validation of one source row: every cell against its column's type and vocabulary.
+
+Pure: no database. A row becomes a ``Prepared`` record (the values for Person, Case,
+Screening and route steps) and a list of (column, reason code) errors. A reason never holds
+the cell's value, so a report built from these can be shown and stored.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from cases.vocabularies import TraffickingStatus
+
+from . import messages
+from .columns import BY_NAME, EVENT_BY_NAME, EVENTS, EXTERNAL_ID, MAX_EVENTS, Column, Kind
+from .readers import SourceRow
+
+# A cell a spreadsheet would run as a formula (CSV injection): refused on the way in, and
+# escaped on the way out (intake.rejected).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+SEPARATORS = re.compile(r"[;\s]+")
+TRUE = frozenset({"1", "yes", "true", "y"})
+FALSE = frozenset({"0", "no", "false", "n"})
+ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+SCREENING_TARGETS = ("screening",)
+
+
+@dataclass
+class Prepared:
+    number: int
+    external_id: str
+    person: dict[str, Any] = field(default_factory=dict)
+    case: dict[str, Any] = field(default_factory=dict)
+    screening: dict[str, Any] = field(default_factory=dict)
+    events: list[dict[str, Any]] = field(default_factory=list)
+    errors: list[tuple[str, str]] = field(default_factory=list)
+    duplicate_of_existing: bool = False
+
+    @property
+    def valid(self) -> bool:
+        return not self.errors
+
+
+def looks_like_formula(text: str) -> bool:
+    return text.startswith(FORMULA_START)
+
+
+def _parse(column: Column, text: str, *, today: datetime.date) -> tuple[Any, str | None]:
+    """(value, None) or (None, reason code) for one non-empty cell."""
+    if looks_like_formula(text):
+        return None, messages.FORMULA
+    kind = column.kind
+    if kind == Kind.TEXT:
+        if len(text) > column.max_length:
+            return None, messages.TOO_LONG
+        return text, None
+    if kind == Kind.DATE:
+        if not ISO_DATE.match(text):
+            return None, messages.NOT_A_DATE
+        try:
+            value = datetime.date.fromisoformat(text)
+        except ValueError:
+            return None, messages.NOT_A_DATE
+        if value > today:
+            return None, messages.DATE_IN_FUTURE
+        return value, None
+    if kind == Kind.INT:
+        if not text.isdigit():
+            return None, messages.NOT_A_NUMBER
+        number = int(text)
+        if (column.low is not None and number < column.low) or (
+            column.high is not None and number > column.high
+        ):
+            return None, messages.OUT_OF_RANGE
+        return number, None
+    if kind == Kind.BOOL:
+        lowered = text.lower()
+        if lowered in TRUE:
+            return True, None
+        if lowered in FALSE:
+            return False, None
+        return None, messages.NOT_YES_NO
+    allowed = column.allowed()
+    if kind in (Kind.CODES, Kind.COUNTRIES):
+        codes = [code for code in SEPARATORS.split(text) if code]
+        if any(code not in allowed for code in codes):
+            return None, messages.UNKNOWN_CODE
+        return sorted(set(codes)), None
+    if text not in allowed:
+        return None, messages.UNKNOWN_CODE
+    return text, None
+
+
+def _assign(prepared: Prepared, column: Column, value: Any) -> None:
+    for target, name in column.targets:
+        if target == "record":
+            continue
+        bucket = getattr(prepared, target)
+        if column.kind == Kind.LANGUAGE:
+            bucket[name] = sorted({*bucket.get(name, []), value})
+        elif name == "identity_documents":
+            bucket[name] = [value]
+        else:
+            bucket[name] = value
+
+
+def _events(prepared: Prepared, steps: list[dict[str, str]], today: datetime.date) -> None:
+    for position, step in enumerate(steps[:MAX_EVENTS], start=1):
+        event: dict[str, Any] = {}
+        for name, column in EVENT_BY_NAME.items():
+            text = (step.get(name) or "").strip()
+            label = f"{name}_{position}"
+            if not text:
+                if column.required:
+                    prepared.errors.append((label, messages.REQUIRED))
+                continue
+            value, error = _parse(column, text, today=today)
+            if error:
+                prepared.errors.append((label, error))
+            else:
+                event[column.targets[0][1]] = value
+        unknown = sorted(set(step) - set(EVENT_BY_NAME))
+        prepared.errors.extend((f"{name}_{position}", messages.UNKNOWN_COLUMN) for name in unknown)
+        prepared.events.append(event)
+    if len(steps) > MAX_EVENTS:
+        prepared.errors.append((f"hte_Type_{MAX_EVENTS + 1}", messages.OUT_OF_RANGE))
+
+
+def _cross_checks(prepared: Prepared) -> None:
+    """Checks between cells of one row: dates in order, the determination consistent."""
+    registered_on = prepared.case.get("registered_on")
+    born = prepared.person.get("date_of_birth")
+    if born and registered_on and born > registered_on:
+        prepared.errors.append(("prs_Birthdate", messages.DATE_ORDER))
+    start = prepared.screening.get("exploitation_start")
+    end = prepared.screening.get("exploitation_end")
+    if start and end and end < start:
+        prepared.errors.append(("vic_ExploitationEndDate", messages.DATE_ORDER))
+    status = prepared.screening.get("trafficking_status")
+    eligible = prepared.screening.get("eligible_for_assistance")
+    if status == TraffickingStatus.NotAVictimOfTrafficking and eligible is True:
+        prepared.errors.append(("vic_EligibleForAssistance", messages.NOT_A_VICTIM_ELIGIBLE))
+
+
+def validate_row(row: SourceRow, *, historical: bool, today: datetime.date) -> Prepared:
+    prepared = Prepared(number=row.number, external_id=(row.external_id or "").strip())
+    for name, raw in row.values.items():
+        column = BY_NAME.get(name)
+        if column is None:
+            prepared.errors.append((name, messages.UNKNOWN_COLUMN))
+            continue
+        text = (raw or "").strip()
+        if not text:
+            continue
+        if historical and column.identity:
+            prepared.errors.append((name, messages.NOT_ALLOWED_HISTORICAL))
+            continue
+        value, error = _parse(column, text, today=today)
+        if error:
+            prepared.errors.append((name, error))
+        else:
+            _assign(prepared, column, value)
+    for column in BY_NAME.values():
+        if not column.required:
+            continue
+        if column.name == EXTERNAL_ID:
+            missing = not prepared.external_id
+        else:
+            missing = not (row.values.get(column.name) or "").strip()
+        if missing and (column.name, messages.REQUIRED) not in prepared.errors:
+            prepared.errors.append((column.name, messages.REQUIRED))
+    named = "prs_FirstName" in {column for column, _code in prepared.errors}
+    if not historical and not named and not prepared.person.get("given_name"):
+        prepared.errors.append(("prs_FirstName", messages.REQUIRED))
+    _events(prepared, row.repeats.get(EVENTS, []), today)
+    _cross_checks(prepared)
+    return prepared
+
+
+def unknown_columns(names: list[str]) -> list[str]:
+    """Column names of a file that Harbour does not know (a cell under no heading aside)."""
+    return sorted(name for name in names if name not in BY_NAME and not name.startswith("#"))
