@@ -18,9 +18,9 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import lockout
+from accounts.models import AuthenticatorApp
 
 from . import policy, services
 from .forms import CodeForm, EnrolForm
@@ -156,7 +156,7 @@ def totp_enrol(request: HttpRequest) -> HttpResponse:
         return _reauthenticate_first(reverse("accounts:totp_enrol"))
     form = EnrolForm(request.POST if request.method == "POST" else None)
     device_id = request.session.get(PENDING_DEVICE_SESSION_KEY)
-    device = TOTPDevice.objects.filter(pk=device_id, user=user, confirmed=False).first()
+    device = AuthenticatorApp.objects.filter(pk=device_id, user=user, confirmed=False).first()
     if request.method == "POST" and form.is_valid() and device is not None:
         try:
             device, codes = services.totp_device_confirm(
