@@ -65,6 +65,11 @@ def passkeys(*, user: User):
     return WebAuthnCredential.objects.filter(user=user, confirmed=True).order_by("created_at", "pk")
 
 
+def has_factor(user: User) -> bool:
+    """Whether ``user`` has an authenticator app or a passkey (recovery codes are no factor)."""
+    return primary_devices(user=user).exists() or passkeys(user=user).exists()
+
+
 def _other_factors_exist(*, user: User, keep_out) -> bool:
     totp = primary_devices(user=user)
     keys = passkeys(user=user)

@@ -24,6 +24,7 @@ from accounts.models import AuthenticatorApp
 
 from . import policy, services
 from .forms import CodeForm, EnrolForm
+from .passkeys import RECOVERY_CODES_DUE_SESSION_KEY
 from .qr import qr_svg
 
 PENDING_DEVICE_SESSION_KEY = "harbour_2fa_pending_device"
@@ -127,6 +128,9 @@ def reauthenticate(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET"])
 def security(request: HttpRequest) -> HttpResponse:
     user = request.user
+    if request.session.pop(RECOVERY_CODES_DUE_SESSION_KEY, False) and _has_factor(user):
+        # A passkey was just registered as the first factor (the browser reloads this page).
+        return _recovery_codes_page(request, services.recovery_codes_generate(user=user))
     return render(
         request,
         "accounts/security.html",
@@ -136,6 +140,11 @@ def security(request: HttpRequest) -> HttpResponse:
             "recovery_codes_left": services.recovery_codes_left(user=user),
             "required": policy.is_required(user),
             "grace_ends_at": policy.grace_ends_at(user),
+            "passkey_needs_code": _needs_fresh_code(request),
+            "reauthenticate_url": (
+                f"{reverse('accounts:reauthenticate')}?"
+                f"{urlencode({'next': reverse('accounts:security')})}"
+            ),
         },
     )
 
@@ -260,7 +269,7 @@ def recovery_codes_regenerate(request: HttpRequest) -> HttpResponse:
 
 
 def _has_factor(user) -> bool:
-    return services.primary_devices(user=user).exists() or services.passkeys(user=user).exists()
+    return services.has_factor(user)
 
 
 def _needs_fresh_code(request: HttpRequest) -> bool:
