@@ -128,19 +128,21 @@ def reauthenticate(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET"])
 def security(request: HttpRequest) -> HttpResponse:
     user = request.user
-    if request.session.pop(RECOVERY_CODES_DUE_SESSION_KEY, False) and _has_factor(user):
+    devices = list(services.primary_devices(user=user))
+    keys = list(services.passkeys(user=user))
+    if request.session.pop(RECOVERY_CODES_DUE_SESSION_KEY, False) and (devices or keys):
         # A passkey was just registered as the first factor (the browser reloads this page).
         return _recovery_codes_page(request, services.recovery_codes_generate(user=user))
     return render(
         request,
         "accounts/security.html",
         {
-            "devices": list(services.primary_devices(user=user)),
-            "passkeys": list(services.passkeys(user=user)),
+            "devices": devices,
+            "passkeys": keys,
             "recovery_codes_left": services.recovery_codes_left(user=user),
             "required": policy.is_required(user),
             "grace_ends_at": policy.grace_ends_at(user),
-            "passkey_needs_code": _needs_fresh_code(request),
+            "passkey_needs_code": bool(devices or keys) and not policy.verified_recently(request),
             "reauthenticate_url": (
                 f"{reverse('accounts:reauthenticate')}?"
                 f"{urlencode({'next': reverse('accounts:security')})}"
