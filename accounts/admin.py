@@ -9,6 +9,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import BaseUserCreationForm
 from django.contrib.auth.forms import UserChangeForm as DjangoUserChangeForm
 from django.utils.translation import gettext_lazy as _
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from cases.audit import audit_record
 from cases.models import AuditAction
@@ -173,3 +174,9 @@ class MembershipAdmin(SuperuserOnlyMixin, admin.ModelAdmin):
             detail={"user_id": obj.user_id, "role": obj.role},
         )
         super().delete_model(request, obj)
+
+
+# django-otp's TOTP admin shows each secret as a QR code. Harbour's apps live in
+# AuthenticatorApp (secret encrypted) and are reset from the user's page, never seen here.
+if admin.site.is_registered(TOTPDevice):
+    admin.site.unregister(TOTPDevice)

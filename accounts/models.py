@@ -9,7 +9,9 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_otp.models import Device, ThrottlingMixin, TimestampMixin
+from django_otp.plugins.otp_totp.models import TOTPDevice, default_key, key_validator
 
+from cases.fields import EncryptedTextField
 from cases.vocabularies import validate_country
 
 
@@ -181,6 +183,34 @@ class RecoveryCodeDevice(TimestampMixin, ThrottlingMixin, Device):
             return True
         self.throttle_increment()
         return False
+
+
+class AuthenticatorApp(TimestampMixin, ThrottlingMixin, Device):
+    """An authenticator app (TOTP) of a user, with its secret encrypted at rest.
+
+    django-otp's own TOTP device keeps the secret in clear text: whoever reads that table can
+    compute every future code. Here the hex secret is a Fernet token under the field keys
+    (``FIELD_ENCRYPTION_KEYS``, rotated by ``rotate_encryption_keys`` like every encrypted
+    field). Verification, drift, replay refusal, throttling and the provisioning URL are
+    django-otp's own (``TOTPDevice``'s methods, which read only these fields).
+    """
+
+    key = EncryptedTextField(default=default_key, validators=[key_validator])
+    step = models.PositiveSmallIntegerField(default=30)
+    t0 = models.BigIntegerField(default=0)
+    digits = models.PositiveSmallIntegerField(choices=[(6, 6), (8, 8)], default=6)
+    tolerance = models.PositiveSmallIntegerField(default=1)
+    drift = models.SmallIntegerField(default=0)
+    last_t = models.BigIntegerField(default=-1)
+
+    class Meta(Device.Meta):
+        verbose_name = _("authenticator app")
+
+    bin_key = TOTPDevice.bin_key
+    config_url = TOTPDevice.config_url
+    verify_token = TOTPDevice.verify_token
+    get_throttle_factor = TOTPDevice.get_throttle_factor
+    _read_str_from_settings = TOTPDevice._read_str_from_settings
 
 
 class RecoveryCode(models.Model):

@@ -82,13 +82,13 @@ def signed_in_client(user, *, raise_request_exception: bool = False):
     from django.test import Client
     from django.utils import timezone
     from django_otp import DEVICE_ID_SESSION_KEY
-    from django_otp.plugins.otp_totp.models import TOTPDevice
 
+    from accounts.models import AuthenticatorApp
     from accounts.second_factor.policy import VERIFIED_AT_SESSION_KEY
 
-    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    device = AuthenticatorApp.objects.filter(user=user, confirmed=True).first()
     if device is None:
-        device = TOTPDevice.objects.create(user=user, name="benchmark", confirmed=True)
+        device = AuthenticatorApp.objects.create(user=user, name="benchmark", confirmed=True)
     client = Client(raise_request_exception=raise_request_exception)
     client.force_login(user)
     session = client.session

@@ -101,6 +101,19 @@ def add_request_id_header(headers: dict | None = None, **_kwargs: Any) -> None:
         headers[TASK_HEADER] = request_id
 
 
+def bind_received_request_id(headers: dict) -> None:
+    """A worker's consumer, on receiving a message: Celery logs "Task … received" before any
+    task signal, so the queuing request's id is taken from the headers here (a bad or missing
+    header gives none) and dropped again at ``task_received``, just after that line."""
+    carried = headers.get(TASK_HEADER)
+    _request_id.set(carried if is_server_request_id(carried) else NO_REQUEST)
+
+
+def clear_received_request_id(**_kwargs: Any) -> None:
+    """``task_received``: the consumer goes back to no id until the next message."""
+    _request_id.set(NO_REQUEST)
+
+
 _task_tokens: dict[str, tuple[contextvars.Token, ...]] = {}
 
 

@@ -227,3 +227,30 @@ def test_an_eager_task_outside_a_request_gets_its_own_id_and_leaves_none_behind(
 
     assert SERVER_ID.match(during)
     assert request_context.current_request_id() == NO_REQUEST
+
+
+def test_the_received_line_of_a_worker_carries_the_queuing_requests_id():
+    from celery.contrib.testing.mocks import TaskMessage
+
+    from config.celery_app import app
+
+    message = TaskMessage(request_id_probe.name, **{TASK_HEADER: "d" * 32})
+    log_filter = request_context.RequestIdLogFilter()
+
+    request = request_id_probe.Request(message, app=app, task=request_id_probe)
+    received = logging.LogRecord("celery.worker.strategy", logging.INFO, "", 0, "", (), None)
+    log_filter.filter(received)
+    request_context.clear_received_request_id()
+    later = logging.LogRecord("celery.worker", logging.INFO, "", 0, "", (), None)
+    log_filter.filter(later)
+
+    assert request.id == message.headers["id"]
+    assert received.request_id == "d" * 32
+    assert later.request_id == NO_REQUEST
+
+
+@pytest.mark.parametrize("headers", [{}, {TASK_HEADER: "forged id"}])
+def test_a_received_message_without_a_server_id_logs_none(headers):
+    request_context.bind_received_request_id(headers)
+
+    assert request_context.current_request_id() == NO_REQUEST

@@ -5,7 +5,8 @@ account's id and how the reset was asked for, nothing else.
 
 Setting a new password ends every other way into the account at once: Django refuses a session
 whose stored password hash no longer matches (the view doing the change keeps its own session
-with ``update_session_auth_hash``), and the user's API tokens are deleted here.
+with ``update_session_auth_hash``), and here the user's other session rows and their API
+tokens are deleted, so nothing of them is left to be used with an old cookie.
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ import datetime
 
 from celery import current_app
 from django.conf import settings
-from django.contrib.auth import password_validation
+from django.contrib.auth import SESSION_KEY, password_validation
 from django.contrib.auth.tokens import default_token_generator
+from django.contrib.sessions.models import Session
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
@@ -43,7 +45,24 @@ CHANNEL_EMAIL = "email"
 RESET_EMAIL_INTERVAL = datetime.timedelta(minutes=5)
 
 
-def _set_password(*, user: User, new_password: str, field: str) -> None:
+def _sessions_end(*, user: User, keep_session_key: str | None) -> int:
+    """Delete the session rows of ``user`` except ``keep_session_key``; return how many.
+
+    Sessions are signed blobs, so the live ones are decoded to find the user's: sessions last
+    at most ``SESSION_COOKIE_AGE`` and are only staff's, so there are few.
+    """
+    doomed = []
+    for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator():
+        data = session.get_decoded()
+        if data.get(SESSION_KEY) == str(user.pk) and session.session_key != keep_session_key:
+            doomed.append(session.session_key)
+    deleted, _rows = Session.objects.filter(session_key__in=doomed).delete()
+    return deleted
+
+
+def _set_password(
+    *, user: User, new_password: str, field: str, keep_session_key: str | None = None
+) -> int:
     try:
         password_validation.validate_password(new_password, user=user)
     except ValidationError as exc:
@@ -53,15 +72,27 @@ def _set_password(*, user: User, new_password: str, field: str) -> None:
     user.set_password(new_password)
     user.save(update_fields=["password"])
     api_tokens_revoke_all(user=user)
+    return _sessions_end(user=user, keep_session_key=keep_session_key)
 
 
 @transaction.atomic
-def password_change(*, user: User, new_password: str) -> User:
-    """Set a signed-in user's new password. The caller has checked the current one (the form
-    does, through ``authenticate`` so that wrong guesses count towards the lockout)."""
+def password_change(*, user: User, new_password: str, keep_session_key: str | None = None) -> User:
+    """Set a signed-in user's new password and end their other sessions (the one doing the
+    change, ``keep_session_key``, stays). The caller has checked the current password (the
+    form does, through ``authenticate`` so that wrong guesses count towards the lockout)."""
     user = User.objects.select_for_update().get(pk=user.pk)
-    _set_password(user=user, new_password=new_password, field="new_password1")
-    audit_record(actor=user, action=AuditAction.PASSWORD_CHANGED, obj=user)
+    ended = _set_password(
+        user=user,
+        new_password=new_password,
+        field="new_password1",
+        keep_session_key=keep_session_key,
+    )
+    audit_record(
+        actor=user,
+        action=AuditAction.PASSWORD_CHANGED,
+        obj=user,
+        detail={"sessions_ended": ended},
+    )
     return user
 
 

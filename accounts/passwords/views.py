@@ -51,12 +51,14 @@ def password_change(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             user = services.password_change(
-                user=request.user, new_password=form.cleaned_data["new_password1"]
+                user=request.user,
+                new_password=form.cleaned_data["new_password1"],
+                keep_session_key=request.session.session_key,
             )
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
-            # This session stays signed in; every other one no longer matches the password.
+            # This session stays signed in (with a new key); the others were deleted.
             update_session_auth_hash(request, user)
             messages.success(request, PASSWORD_CHANGED_MESSAGE)
             return redirect("accounts:password_change")

@@ -12,7 +12,7 @@ app_name = "otp_webauthn"
 urlpatterns = [
     path(
         "registration/begin/",
-        webauthn_views.BeginCredentialRegistrationView.as_view(),
+        passkeys.PasskeyRegistrationBeginView.as_view(),
         name="credential-registration-begin",
     ),
     path(

@@ -17,6 +17,7 @@ from django.contrib.auth import logout
 from django.contrib.auth.signals import user_login_failed
 from django.http import HttpRequest, JsonResponse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django_otp_webauthn import exceptions as webauthn_exceptions
 from django_otp_webauthn import views as webauthn_views
 from django_otp_webauthn.helpers import WebAuthnHelper
@@ -28,7 +29,33 @@ from cases.models import AuditAction
 from config.api.auth import LOCKED_OUT_MESSAGE
 
 from . import policy
-from .services import KIND_PASSKEY
+from .services import KIND_PASSKEY, has_factor
+
+# The session flag (no code in it) that makes the security page, which the browser reloads
+# after a registration, make and show the recovery codes of a first factor once.
+RECOVERY_CODES_DUE_SESSION_KEY = "harbour_2fa_recovery_codes_due"
+REAUTH_FIRST_MESSAGE = gettext_lazy(
+    "Confirm with a code or passkey first: reload the page and follow the link shown."
+)
+
+
+class ReauthenticationRequired(webauthn_exceptions.OTPWebAuthnApiError):
+    status_code = 403
+    default_detail = REAUTH_FIRST_MESSAGE
+    default_code = "reauthentication_required"
+
+
+def _refuse_without_fresh_factor(request: HttpRequest) -> None:
+    """Adding a passkey to an account that has a factor is a sensitive action, as adding an
+    app is: a stolen session must not add its own. The first factor can be added freely."""
+    if has_factor(request.user) and not policy.verified_recently(request):
+        raise ReauthenticationRequired()
+
+
+class PasskeyRegistrationBeginView(webauthn_views.BeginCredentialRegistrationView):
+    def post(self, *args, **kwargs):
+        _refuse_without_fresh_factor(self.request)
+        return super().post(*args, **kwargs)
 
 
 def relying_party_id(request: HttpRequest) -> str:
@@ -53,7 +80,9 @@ class PasskeyRegistrationCompleteView(webauthn_views.CompleteCredentialRegistrat
     """The library's registration, audited; a first factor also verifies the session."""
 
     def post(self, *args, **kwargs):
+        _refuse_without_fresh_factor(self.request)
         was_verified = policy.is_verified(self.request.user)
+        first = not has_factor(self.request.user)
         response = super().post(*args, **kwargs)
         device = WebAuthnCredential.objects.get(
             pk=json.loads(response.content)["id"], user=self.request.user
@@ -66,6 +95,8 @@ class PasskeyRegistrationCompleteView(webauthn_views.CompleteCredentialRegistrat
         )
         if not was_verified:
             policy.mark_verified_now(self.request)
+        if first:
+            self.request.session[RECOVERY_CODES_DUE_SESSION_KEY] = True
         return response
 
 

@@ -10,11 +10,16 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
-from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp_webauthn.models import WebAuthnCredential
 from knox.models import AuthToken
 
-from accounts.models import RecoveryCode, RecoveryCodeDevice, User, recovery_code_digest
+from accounts.models import (
+    AuthenticatorApp,
+    RecoveryCode,
+    RecoveryCodeDevice,
+    User,
+    recovery_code_digest,
+)
 from accounts.services import SUPERUSER_PROTECTED_MESSAGE
 from cases.audit import audit_record
 from cases.models import AuditAction
@@ -44,14 +49,14 @@ def _kind(device) -> str:
 
 def primary_devices(*, user: User):
     """The user's confirmed authenticator apps (passkeys are ``passkeys``)."""
-    return TOTPDevice.objects.filter(user=user, confirmed=True).order_by("created_at", "pk")
+    return AuthenticatorApp.objects.filter(user=user, confirmed=True).order_by("created_at", "pk")
 
 
 def recovery_codes_left(*, user: User) -> int:
     return RecoveryCode.objects.filter(device__user=user).count()
 
 
-def totp_secret_base32(device: TOTPDevice) -> str:
+def totp_secret_base32(device: AuthenticatorApp) -> str:
     """The device's key as authenticator apps take it when typed in by hand."""
     return base64.b32encode(device.bin_key).decode("ascii").rstrip("=")
 
@@ -60,10 +65,15 @@ def passkeys(*, user: User):
     return WebAuthnCredential.objects.filter(user=user, confirmed=True).order_by("created_at", "pk")
 
 
+def has_factor(user: User) -> bool:
+    """Whether ``user`` has an authenticator app or a passkey (recovery codes are no factor)."""
+    return primary_devices(user=user).exists() or passkeys(user=user).exists()
+
+
 def _other_factors_exist(*, user: User, keep_out) -> bool:
     totp = primary_devices(user=user)
     keys = passkeys(user=user)
-    if isinstance(keep_out, TOTPDevice):
+    if isinstance(keep_out, AuthenticatorApp):
         totp = totp.exclude(pk=keep_out.pk)
     else:
         keys = keys.exclude(pk=keep_out.pk)
@@ -71,10 +81,12 @@ def _other_factors_exist(*, user: User, keep_out) -> bool:
 
 
 @transaction.atomic
-def totp_device_start(*, user: User) -> TOTPDevice:
+def totp_device_start(*, user: User) -> AuthenticatorApp:
     """A new, unconfirmed authenticator device; earlier unconfirmed ones of the user go."""
-    TOTPDevice.objects.filter(user=user, confirmed=False).delete()
-    return TOTPDevice.objects.create(user=user, name=str(DEVICE_NAME_DEFAULT), confirmed=False)
+    AuthenticatorApp.objects.filter(user=user, confirmed=False).delete()
+    return AuthenticatorApp.objects.create(
+        user=user, name=str(DEVICE_NAME_DEFAULT), confirmed=False
+    )
 
 
 def _new_recovery_code() -> str:
@@ -103,7 +115,7 @@ def recovery_codes_generate(*, user: User) -> list[str]:
 @transaction.atomic
 def totp_device_confirm(
     *, user: User, device_id: int, token: str, name: str = ""
-) -> tuple[TOTPDevice, list]:
+) -> tuple[AuthenticatorApp, list]:
     """Confirm an enrolment with a code from the app.
 
     Returns the device and, when it is the user's first factor, their new recovery codes
@@ -111,7 +123,7 @@ def totp_device_confirm(
     not this user's pending one.
     """
     device = (
-        TOTPDevice.objects.select_for_update()
+        AuthenticatorApp.objects.select_for_update()
         .filter(pk=device_id, user=user, confirmed=False)
         .first()
     )
@@ -205,7 +217,7 @@ def second_factors_reset(*, actor: User, user: User) -> int:
     user = User.objects.select_for_update().get(pk=user.pk)
     if user.is_superuser and not actor.is_superuser:
         raise ValidationError(SUPERUSER_PROTECTED_MESSAGE, code="superuser_protected")
-    totp_count, _rows = TOTPDevice.objects.filter(user=user).delete()
+    totp_count, _rows = AuthenticatorApp.objects.filter(user=user).delete()
     key_count, _rows = WebAuthnCredential.objects.filter(user=user).delete()
     RecoveryCodeDevice.objects.filter(user=user).delete()
     tokens, _rows = AuthToken.objects.filter(user=user).delete()

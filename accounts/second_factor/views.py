@@ -18,12 +18,13 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import lockout
+from accounts.models import AuthenticatorApp
 
 from . import policy, services
 from .forms import CodeForm, EnrolForm
+from .passkeys import RECOVERY_CODES_DUE_SESSION_KEY
 from .qr import qr_svg
 
 PENDING_DEVICE_SESSION_KEY = "harbour_2fa_pending_device"
@@ -127,15 +128,25 @@ def reauthenticate(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET"])
 def security(request: HttpRequest) -> HttpResponse:
     user = request.user
+    devices = list(services.primary_devices(user=user))
+    keys = list(services.passkeys(user=user))
+    if request.session.pop(RECOVERY_CODES_DUE_SESSION_KEY, False) and (devices or keys):
+        # A passkey was just registered as the first factor (the browser reloads this page).
+        return _recovery_codes_page(request, services.recovery_codes_generate(user=user))
     return render(
         request,
         "accounts/security.html",
         {
-            "devices": list(services.primary_devices(user=user)),
-            "passkeys": list(services.passkeys(user=user)),
+            "devices": devices,
+            "passkeys": keys,
             "recovery_codes_left": services.recovery_codes_left(user=user),
             "required": policy.is_required(user),
             "grace_ends_at": policy.grace_ends_at(user),
+            "passkey_needs_code": bool(devices or keys) and not policy.verified_recently(request),
+            "reauthenticate_url": (
+                f"{reverse('accounts:reauthenticate')}?"
+                f"{urlencode({'next': reverse('accounts:security')})}"
+            ),
         },
     )
 
@@ -156,7 +167,7 @@ def totp_enrol(request: HttpRequest) -> HttpResponse:
         return _reauthenticate_first(reverse("accounts:totp_enrol"))
     form = EnrolForm(request.POST if request.method == "POST" else None)
     device_id = request.session.get(PENDING_DEVICE_SESSION_KEY)
-    device = TOTPDevice.objects.filter(pk=device_id, user=user, confirmed=False).first()
+    device = AuthenticatorApp.objects.filter(pk=device_id, user=user, confirmed=False).first()
     if request.method == "POST" and form.is_valid() and device is not None:
         try:
             device, codes = services.totp_device_confirm(
@@ -260,7 +271,7 @@ def recovery_codes_regenerate(request: HttpRequest) -> HttpResponse:
 
 
 def _has_factor(user) -> bool:
-    return services.primary_devices(user=user).exists() or services.passkeys(user=user).exists()
+    return services.has_factor(user)
 
 
 def _needs_fresh_code(request: HttpRequest) -> bool:

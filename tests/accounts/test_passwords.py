@@ -6,6 +6,7 @@ import re
 import pytest
 from django.contrib.auth import SESSION_KEY
 from django.contrib.auth.tokens import default_token_generator
+from django.contrib.sessions.models import Session
 from django.core import mail
 from django.test import Client
 from django.urls import reverse
@@ -103,6 +104,23 @@ def test_change_keeps_this_session_and_ends_the_others(signed_in, account):
 
     assert signed_in.get(DASHBOARD_URL).status_code == 200
     assert elsewhere.get(DASHBOARD_URL)["Location"].startswith(LOGIN_URL)
+
+
+def test_change_deletes_the_session_rows_of_the_other_sessions_only(signed_in, account):
+    elsewhere, third, someone_else = Client(), Client(), Client()
+    verified_login(elsewhere, account)
+    verified_login(third, account)
+    verified_login(someone_else, factories.UserFactory())
+    others = [elsewhere.session.session_key, third.session.session_key]
+    unrelated = someone_else.session.session_key
+
+    change(signed_in)
+
+    assert not Session.objects.filter(session_key__in=others).exists()
+    assert Session.objects.filter(session_key=signed_in.session.session_key).exists()
+    assert Session.objects.filter(session_key=unrelated).exists()
+    event = AuditEvent.objects.get(action=AuditAction.PASSWORD_CHANGED)
+    assert event.detail == {"sessions_ended": 2}
 
 
 def test_change_revokes_every_api_token(signed_in, account):
@@ -265,6 +283,7 @@ def test_the_link_sets_the_password_and_ends_everything(client, account):
     verified_login(elsewhere, account)
     account_services.api_token_create(user=account, name="script")
     path = reset_url(account)
+    elsewhere_key = elsewhere.session.session_key
 
     response = use_link(client, path)
 
@@ -272,6 +291,7 @@ def test_the_link_sets_the_password_and_ends_everything(client, account):
     assert response["Location"] == LOGIN_URL
     account.refresh_from_db()
     assert account.check_password(NEW_PASSWORD)
+    assert not Session.objects.filter(session_key=elsewhere_key).exists()
     assert elsewhere.get(DASHBOARD_URL)["Location"].startswith(LOGIN_URL)
     assert not AuthToken.objects.filter(user=account).exists()
     completed = AuditEvent.objects.get(action=AuditAction.PASSWORD_RESET_COMPLETED)

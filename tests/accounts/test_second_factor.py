@@ -10,13 +10,12 @@ from django.test import Client, RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 from django_otp import DEVICE_ID_SESSION_KEY
-from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp_webauthn.models import WebAuthnCredential
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from accounts.lockout import LOCKOUT_STATUS
-from accounts.models import RecoveryCode, RecoveryCodeDevice, recovery_code_digest
+from accounts.models import AuthenticatorApp, RecoveryCode, RecoveryCodeDevice, recovery_code_digest
 from accounts.second_factor import passkeys, policy, services
 from accounts.second_factor.middleware import ENROL_REQUIRED_MESSAGE, VERIFY_REQUIRED_MESSAGE
 from accounts.second_factor.views import PENDING_DEVICE_SESSION_KEY
@@ -122,7 +121,7 @@ def test_an_unverified_session_cannot_enrol_a_device_of_its_own(client, casework
 
     assert response.status_code == 302
     assert response["Location"].startswith(CODE_URL)
-    assert TOTPDevice.objects.filter(user=caseworker_a).count() == 1
+    assert AuthenticatorApp.objects.filter(user=caseworker_a).count() == 1
 
 
 def test_correct_code_verifies_the_session_and_follows_next(client, caseworker_a):
@@ -348,7 +347,7 @@ def test_enrolment_page_draws_the_qr_code_inline_without_script_or_style(client,
     svg = body[body.index("<svg") : body.index("</svg>")]
     assert response.status_code == 200
     assert "<script" not in svg and "style=" not in svg and "<style" not in svg
-    device = TOTPDevice.objects.get(user=central_admin, confirmed=False)
+    device = AuthenticatorApp.objects.get(user=central_admin, confirmed=False)
     assert client.session[PENDING_DEVICE_SESSION_KEY] == device.pk
     assert "script-src 'self'" in response["Content-Security-Policy"]
 
@@ -370,7 +369,7 @@ def test_enrolment_with_the_right_code_verifies_and_shows_recovery_codes_once(
 ):
     client.force_login(central_admin)
     client.get(ENROL_URL)
-    device = TOTPDevice.objects.get(user=central_admin, confirmed=False)
+    device = AuthenticatorApp.objects.get(user=central_admin, confirmed=False)
 
     response = client.post(ENROL_URL, {"otp_token": totp_code(device), "name": "Work phone"})
 
@@ -389,13 +388,13 @@ def test_enrolment_with_the_right_code_verifies_and_shows_recovery_codes_once(
 def test_enrolment_with_a_wrong_code_saves_nothing(client, central_admin):
     client.force_login(central_admin)
     client.get(ENROL_URL)
-    device = TOTPDevice.objects.get(user=central_admin, confirmed=False)
+    device = AuthenticatorApp.objects.get(user=central_admin, confirmed=False)
 
     response = client.post(ENROL_URL, {"otp_token": _wrong_code(device)})
 
     assert response.status_code == 200
     assert response.context["form"].errors["otp_token"]
-    assert not TOTPDevice.objects.filter(user=central_admin, confirmed=True).exists()
+    assert not AuthenticatorApp.objects.filter(user=central_admin, confirmed=True).exists()
     assert not RecoveryCode.objects.exists()
 
 
@@ -410,7 +409,7 @@ def test_enrolment_bad_input_is_a_field_error(client, central_admin, data):
 
     assert response.status_code == 200
     assert response.context["form"].errors
-    assert not TOTPDevice.objects.filter(user=central_admin, confirmed=True).exists()
+    assert not AuthenticatorApp.objects.filter(user=central_admin, confirmed=True).exists()
 
 
 def test_the_secret_shown_is_the_devices_key(client, central_admin):
@@ -418,19 +417,19 @@ def test_the_secret_shown_is_the_devices_key(client, central_admin):
 
     response = client.get(ENROL_URL)
 
-    device = TOTPDevice.objects.get(user=central_admin, confirmed=False)
+    device = AuthenticatorApp.objects.get(user=central_admin, confirmed=False)
     assert _enrol_page_secret(response) == services.totp_secret_base32(device)
 
 
 def test_second_app_gives_no_new_recovery_codes(client, caseworker_a):
     verified_login(client, caseworker_a)
     client.get(ENROL_URL)
-    pending = TOTPDevice.objects.get(user=caseworker_a, confirmed=False)
+    pending = AuthenticatorApp.objects.get(user=caseworker_a, confirmed=False)
 
     response = client.post(ENROL_URL, {"otp_token": totp_code(pending)})
 
     assert response["Location"] == SECURITY_URL
-    assert TOTPDevice.objects.filter(user=caseworker_a, confirmed=True).count() == 2
+    assert AuthenticatorApp.objects.filter(user=caseworker_a, confirmed=True).count() == 2
 
 
 # Grace period ---------------------------------------------------------------------------
@@ -480,7 +479,7 @@ def test_security_page_lists_only_the_users_own_devices(client, caseworker_a, ca
 def test_security_page_query_count_is_fixed(client, caseworker_a, django_assert_max_num_queries):
     verified_login(client, caseworker_a)
     for index in range(5):
-        TOTPDevice.objects.create(user=caseworker_a, name=f"phone {index}", confirmed=True)
+        AuthenticatorApp.objects.create(user=caseworker_a, name=f"phone {index}", confirmed=True)
         _passkey(caseworker_a, name=f"key {index}")
 
     with django_assert_max_num_queries(10):
@@ -492,7 +491,7 @@ def test_security_page_query_count_is_fixed(client, caseworker_a, django_assert_
 
 def test_removing_a_device_asks_for_confirmation_first(client, caseworker_a):
     device = verified_login(client, caseworker_a)
-    TOTPDevice.objects.create(user=caseworker_a, name="spare", confirmed=True)
+    AuthenticatorApp.objects.create(user=caseworker_a, name="spare", confirmed=True)
     url = reverse("accounts:totp_remove", kwargs={"device_id": device.pk})
 
     confirm = client.get(url)
@@ -500,7 +499,7 @@ def test_removing_a_device_asks_for_confirmation_first(client, caseworker_a):
 
     assert confirm.status_code == 200
     assert removed["Location"] == SECURITY_URL
-    assert not TOTPDevice.objects.filter(pk=device.pk).exists()
+    assert not AuthenticatorApp.objects.filter(pk=device.pk).exists()
     event = AuditEvent.objects.get(action=AuditAction.SECOND_FACTOR_REMOVED)
     assert event.detail == {"kind": "totp"}
 
@@ -512,7 +511,7 @@ def test_the_last_device_of_a_user_who_must_have_one_stays(client, central_admin
 
     assert response.status_code == 400
     assert str(services.LAST_FACTOR_MESSAGE) in response.content.decode()
-    assert TOTPDevice.objects.filter(pk=device.pk).exists()
+    assert AuthenticatorApp.objects.filter(pk=device.pk).exists()
 
 
 def test_a_researcher_may_remove_their_only_device_and_its_recovery_codes(client, researcher):
@@ -521,7 +520,7 @@ def test_a_researcher_may_remove_their_only_device_and_its_recovery_codes(client
 
     client.post(reverse("accounts:totp_remove", kwargs={"device_id": device.pk}))
 
-    assert not TOTPDevice.objects.filter(user=researcher).exists()
+    assert not AuthenticatorApp.objects.filter(user=researcher).exists()
     assert not RecoveryCodeDevice.objects.filter(user=researcher).exists()
 
 
@@ -532,7 +531,7 @@ def test_another_users_device_cannot_be_removed(client, caseworker_a, caseworker
 
     assert client.get(url).status_code == 404
     assert client.post(url).status_code == 404
-    assert TOTPDevice.objects.filter(pk=theirs.pk).exists()
+    assert AuthenticatorApp.objects.filter(pk=theirs.pk).exists()
 
 
 # Django admin ---------------------------------------------------------------------------
@@ -584,7 +583,7 @@ def test_admin_resets_a_users_factors_after_confirmation(client, central_admin, 
     assert response["Location"] == reverse(
         "accounts:user_edit", kwargs={"user_id": caseworker_a.pk}
     )
-    assert not TOTPDevice.objects.filter(user=caseworker_a).exists()
+    assert not AuthenticatorApp.objects.filter(user=caseworker_a).exists()
     assert not RecoveryCodeDevice.objects.filter(user=caseworker_a).exists()
     event = AuditEvent.objects.get(action=AuditAction.SECOND_FACTORS_RESET)
     assert event.actor == central_admin
@@ -609,7 +608,7 @@ def test_an_administrator_cannot_reset_a_superusers_factors(client, central_admi
     response = client.post(url)
 
     assert response.status_code == 400
-    assert TOTPDevice.objects.filter(user=superuser).exists()
+    assert AuthenticatorApp.objects.filter(user=superuser).exists()
     assert not AuditEvent.objects.filter(action=AuditAction.SECOND_FACTORS_RESET).exists()
 
 
@@ -672,7 +671,7 @@ def test_other_sensitive_actions_ask_for_a_code_too(
         response["Location"] == f"{reverse('accounts:reauthenticate')}?{urlencode({'next': back})}"
     )
     assert caseworker_a.memberships.count() == 1
-    assert TOTPDevice.objects.filter(user=caseworker_a).exists()
+    assert AuthenticatorApp.objects.filter(user=caseworker_a).exists()
 
 
 def test_membership_remove_asks_for_a_code_and_keeps_the_membership(
@@ -900,12 +899,12 @@ def test_a_passkey_counts_as_a_factor_when_removing_the_app(client, central_admi
 
     client.post(reverse("accounts:totp_remove", kwargs={"device_id": device.pk}))
 
-    assert not TOTPDevice.objects.filter(pk=device.pk).exists()
+    assert not AuthenticatorApp.objects.filter(pk=device.pk).exists()
 
 
 def test_the_last_passkey_of_an_admin_stays(client, central_admin):
     verified_login(client, central_admin)
-    TOTPDevice.objects.filter(user=central_admin).delete()
+    AuthenticatorApp.objects.filter(user=central_admin).delete()
     key = _passkey(central_admin)
     session = client.session
     session[DEVICE_ID_SESSION_KEY] = key.persistent_id
@@ -962,8 +961,8 @@ def test_adding_another_app_asks_for_a_fresh_code_first(client, caseworker_a):
     assert shown["Location"] == expected
     assert posted["Location"] == expected
     # No secret was drawn for a device that could be added later.
-    assert not TOTPDevice.objects.filter(user=caseworker_a, confirmed=False).exists()
-    assert TOTPDevice.objects.filter(user=caseworker_a).count() == 1
+    assert not AuthenticatorApp.objects.filter(user=caseworker_a, confirmed=False).exists()
+    assert AuthenticatorApp.objects.filter(user=caseworker_a).count() == 1
 
 
 def test_the_first_app_needs_no_earlier_code(client, caseworker_a):
@@ -972,7 +971,7 @@ def test_the_first_app_needs_no_earlier_code(client, caseworker_a):
     response = client.get(reverse("accounts:totp_enrol"))
 
     assert response.status_code == 200
-    assert TOTPDevice.objects.filter(user=caseworker_a, confirmed=False).count() == 1
+    assert AuthenticatorApp.objects.filter(user=caseworker_a, confirmed=False).count() == 1
 
 
 def test_new_recovery_codes_ask_for_a_fresh_code_and_keep_the_old_ones(client, caseworker_a):

@@ -6,10 +6,10 @@ import base64
 import pytest
 from django.urls import reverse
 from django_otp.oath import totp
-from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp_webauthn.models import WebAuthnCredential
 from playwright.sync_api import expect
 
+from accounts.models import AuthenticatorApp
 from accounts.second_factor import services
 from cases.models import AuditAction, AuditEvent
 from tests.e2e.conftest import enter_code, sign_in_with_password
@@ -45,7 +45,7 @@ def test_admin_enrols_an_app_and_signs_in_with_its_code(
     page.get_by_role("button", name="Sign out").click()
     sign_in_with_password(page, live_server, central_admin)
     page.wait_for_url(f"{live_server.url}{reverse('accounts:second_factor')}**")
-    device = TOTPDevice.objects.get(user=central_admin, confirmed=True)
+    device = AuthenticatorApp.objects.get(user=central_admin, confirmed=True)
     enter_code(page, fresh_code(device))
     page.wait_for_url(f"{live_server.url}/")
     assert page.goto(f"{live_server.url}{reverse('accounts:user_list')}").status == 200
