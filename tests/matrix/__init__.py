@@ -9,6 +9,7 @@ from tests.matrix import (
     account_security,
     assistance_pages,
     closure,
+    languages,
     privacy,
     reintegration,
     releases,
@@ -27,4 +28,5 @@ PARTS = (
     sign_in_security,
     account_security,
     second_factors,
+    languages,
 )
