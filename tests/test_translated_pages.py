@@ -18,8 +18,15 @@ from tests.matrix.roles import ROLES
 from tests.test_access_matrix import MATRIX, _url, world  # noqa: F401 (the matrix's world)
 
 TRANSLATED = [code for code, _name in settings.LANGUAGES if code != "en"]
+NOT_PAGES = {
+    "api_schema",
+    "healthz",
+    "api_docs",
+    "research:extract_download",
+    # django-otp-webauthn's script catalog (JavaScript, the library's own strings).
+    "otp_webauthn:js-i18n-catalog",
+}
 # The first role in this order that may open a page renders it.
-NOT_PAGES = {"api_schema", "healthz", "api_docs", "research:extract_download"}
 ROLE_ORDER = ("caseworker", "central_admin", "researcher", "superuser", "anonymous")
 
 

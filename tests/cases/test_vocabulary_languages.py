@@ -44,7 +44,11 @@ def test_names_are_sorted_in_each_language_accents_aside():
     assert names.index("Égypte") < names.index("Espagne") < names.index("Fidji")
     with translation.override("es"):
         names = [name for _code, name in country_choices()]
-    assert names.index("Alemania") < names.index("Bélgica") < names.index("Bolivia, Estado plurinacional de")
+    assert (
+        names.index("Alemania")
+        < names.index("Bélgica")
+        < names.index("Bolivia, Estado plurinacional de")
+    )
 
 
 def test_a_form_built_once_names_countries_in_each_requests_language():
