@@ -105,7 +105,9 @@ def language_set(request: HttpRequest) -> HttpResponse:
     language = form.cleaned_data["language"]
     if request.user.is_authenticated:
         services.user_language_set(user=request.user, language=language)
-    target = form.cleaned_data["next"]
+    # Back to the page the switcher was on. The form carries no path of its own, so pages that
+    # must read the same for every URL (the lockout page) stay byte-identical.
+    target = form.cleaned_data["next"] or request.headers.get("Referer", "")
     if not url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):

@@ -82,6 +82,7 @@ def test_a_screening_section_is_completed_in_french(
     form.locator('[name="interview_locality"]').fill("Pokhara")
     form.locator('[name="interview_language"]').select_option("ne")
     form.locator('[name="interpreter_used"][value="False"]').check()
+    form.locator('[name="referral_source"]').select_option("Organisation")
     form.locator('[name="referring_organisation_type"]').select_option("NGO")
     form.locator('button[name="action"][value="save"]').click()
 
