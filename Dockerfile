@@ -12,6 +12,11 @@ RUN groupadd --system harbour \
 
 WORKDIR /app
 
+# msgfmt, to compile the message catalogs (the .mo files are built here, never committed).
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends gettext \
+    && rm -rf /var/lib/apt/lists/*
+
 # Dependencies in their own layer, rebuilt only when pyproject.toml or the lock changes. The
 # project's packages are not copied yet, so `pip install .` installs the pinned dependencies and
 # no copy of the code: the code runs from /app, where templates/ and static/ sit beside it.
@@ -31,6 +36,7 @@ RUN DJANGO_SECRET_KEY=collectstatic-only \
     HARBOUR_AUDIT_CHECKPOINT_KEY=collectstatic-only \
     DJANGO_ALLOWED_HOSTS=localhost \
     python manage.py collectstatic --noinput --verbosity 0 \
+    && python manage.py compile_catalogs --verbosity 0 \
     && mkdir -p var/media var/beat \
     && chown harbour:harbour var/media var/beat
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
-from cases.vocabularies import country_choices
+from cases.vocabularies import blank_first, country_choices
 
 from . import selectors
 from .models import Membership, Mission
@@ -130,7 +131,7 @@ class MissionCreateForm(forms.Form):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["country"].choices = [("", _("Choose a country")), *country_choices()]
+        self.fields["country"].choices = blank_first(("", _("Choose a country")), country_choices)
 
     def clean_code(self) -> str:
         return self.cleaned_data["code"].strip().upper()
@@ -143,4 +144,11 @@ class MissionEditForm(forms.Form):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["country"].choices = [("", _("Choose a country")), *country_choices()]
+        self.fields["country"].choices = blank_first(("", _("Choose a country")), country_choices)
+
+
+class LanguageForm(forms.Form):
+    """The switcher in every page's header: one select, one button, no script needed."""
+
+    language = forms.ChoiceField(label=_("Language"), choices=settings.LANGUAGES)
+    next = forms.CharField(required=False, widget=forms.HiddenInput)

@@ -17,7 +17,7 @@ import datetime
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY
 from django.contrib.auth.models import AnonymousUser
-from django.utils import timezone
+from django.utils import timezone, translation
 
 SESSION_STARTED_KEY = "harbour_session_started"
 SESSION_SEEN_KEY = "harbour_session_seen"
@@ -92,3 +92,21 @@ class SessionLifetimeMiddleware:
             else:
                 request.session.setdefault(SESSION_SEEN_KEY, stamp)
         return response
+
+
+class UserLanguageMiddleware:
+    """A signed-in user sees Harbour in the language saved on their profile, wherever they sign
+    in; anyone else (and API token clients, authenticated later by DRF) in the language
+    LocaleMiddleware chose from the language cookie or Accept-Language. Runs after
+    AuthenticationMiddleware, which has loaded the user row this reads."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        language = getattr(user, "language", "") if user is not None else ""
+        if language and user.is_authenticated and language in dict(settings.LANGUAGES):
+            translation.activate(language)
+            request.LANGUAGE_CODE = language
+        return self.get_response(request)

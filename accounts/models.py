@@ -3,6 +3,7 @@ from __future__ import annotations
 import hashlib
 from functools import cached_property
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
 from django.db.models.functions import Lower
@@ -45,6 +46,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField(_("active"), default=True)
     is_staff = models.BooleanField(_("Django admin access"), default=False)
     date_joined = models.DateTimeField(default=timezone.now)
+    # The language Harbour speaks to this user once signed in (accounts.middleware); blank:
+    # the browser's (Accept-Language) or the one chosen on the sign-in page.
+    language = models.CharField(_("language"), max_length=8, blank=True, choices=settings.LANGUAGES)
 
     objects = UserManager()
 

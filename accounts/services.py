@@ -362,3 +362,21 @@ def api_token_mark_used(*, token: AuthToken) -> None:
 def session_end_expired(*, user: User, reason: str) -> None:
     """Record that a session ended on its own (idle or too old); the caller clears it."""
     audit_record(actor=user, action=AuditAction.SIGN_OUT, detail={"reason": reason})
+
+
+LANGUAGE_UNKNOWN_MESSAGE = _("Choose one of the languages Harbour offers.")
+
+
+def language_codes() -> frozenset[str]:
+    return frozenset(code for code, _name in settings.LANGUAGES)
+
+
+def user_language_set(*, user: User, language: str) -> User:
+    """Save the language Harbour speaks to this user from now on (a preference, not audited:
+    it carries no record and grants nothing)."""
+    if language not in language_codes():
+        raise ValidationError({"language": LANGUAGE_UNKNOWN_MESSAGE}, code="invalid_language")
+    if user.language != language:
+        user.language = language
+        user.save(update_fields=["language"])
+    return user

@@ -1,6 +1,7 @@
 """Sign-in events come from django.contrib.auth, which we do not own: record them here."""
 
 from axes.signals import user_locked_out
+from django.conf import settings
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 
@@ -9,12 +10,16 @@ from cases.models import AuditAction
 
 from .lockout import SECOND_FACTOR_MARK
 from .models import User
-from .services import api_tokens_revoke_all
+from .services import api_tokens_revoke_all, language_codes, user_language_set
 
 
 @receiver(user_logged_in)
 def _on_login(sender, request, user, **kwargs) -> None:
     audit_record(actor=user, action=AuditAction.SIGN_IN)
+    # A language picked on the sign-in page is the user's latest choice: it becomes theirs.
+    chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME) if request is not None else None
+    if chosen in language_codes():
+        user_language_set(user=user, language=chosen)
 
 
 @receiver(user_logged_out)

@@ -11,6 +11,7 @@ app_name = "accounts"
 urlpatterns = [
     path("login/", views.SignInView.as_view(), name="login"),
     path("logout/", views.SignOutView.as_view(), name="logout"),
+    path("language/", views.language_set, name="language"),
     path("login/code/", second_factor_views.second_factor_verify, name="second_factor"),
     path("security/", second_factor_views.security, name="security"),
     path("security/confirm/", second_factor_views.reauthenticate, name="reauthenticate"),

@@ -13,6 +13,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import user_has_device
@@ -25,6 +26,7 @@ from accounts.second_factor.decorators import requires_recent_second_factor
 
 from . import selectors, services
 from .forms import (
+    LanguageForm,
     MembershipAddForm,
     MissionCreateForm,
     MissionEditForm,
@@ -91,6 +93,37 @@ class SignInView(auth_views.LoginView):
 class SignOutView(auth_views.LogoutView):
     # POST only: a GET (an <img src>, a link) must not be able to end a session.
     http_method_names = ["post", "options"]
+
+
+@require_POST
+def language_set(request: HttpRequest) -> HttpResponse:
+    """The header's language switcher, on every page including sign-in. Saves the choice on the
+    signed-in user's profile, and in the language cookie for the pages before sign-in."""
+    form = LanguageForm(request.POST)
+    if not form.is_valid():
+        return render(request, "accounts/language.html", {"language_form": form}, status=400)
+    language = form.cleaned_data["language"]
+    if request.user.is_authenticated:
+        services.user_language_set(user=request.user, language=language)
+    # Back to the page the switcher was on. The form carries no path of its own, so pages that
+    # must read the same for every URL (the lockout page) stay byte-identical.
+    target = form.cleaned_data["next"] or request.headers.get("Referer", "")
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        target = reverse("dashboard")
+    response = redirect(target)
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        language,
+        max_age=settings.LANGUAGE_COOKIE_AGE,
+        path=settings.LANGUAGE_COOKIE_PATH,
+        domain=settings.LANGUAGE_COOKIE_DOMAIN,
+        secure=settings.LANGUAGE_COOKIE_SECURE,
+        httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+        samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+    )
+    return response
 
 
 def lockout_response(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:

@@ -15,7 +15,13 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Mission
 from cases.forms import ServiceErrorsMixin
-from cases.vocabularies import ReferralReason, SupportPlanType, country_choices, language_choices
+from cases.vocabularies import (
+    ReferralReason,
+    SupportPlanType,
+    blank_first,
+    country_choices,
+    language_choices,
+)
 from config.errors import ApplicationError, StaleVersionError
 
 from .models import (
@@ -66,7 +72,7 @@ def _notes(label, *, rows: int = 3) -> forms.CharField:
 
 def _choice(label, choices, *, required: bool = True, **kwargs) -> forms.ChoiceField:
     return forms.ChoiceField(
-        label=label, choices=[BLANK_CHOICE, *choices], required=required, **kwargs
+        label=label, choices=blank_first(BLANK_CHOICE, choices), required=required, **kwargs
     )
 
 
@@ -77,7 +83,7 @@ def _codes(label, choices) -> forms.MultipleChoiceField:
 
 
 def _country(label) -> forms.ChoiceField:
-    return _choice(label, country_choices())
+    return _choice(label, country_choices)
 
 
 def _organisations(label, *, required: bool) -> forms.ModelChoiceField:
@@ -120,7 +126,7 @@ class InterviewForm(ServiceErrorsMixin, forms.Form):
     """An assistance interview and its needs assessment. The signed-in user is the interviewer."""
 
     interview_date = _date(_("Interview date"), required=True)
-    language = _choice(_("Language of the interview"), language_choices())
+    language = _choice(_("Language of the interview"), language_choices)
     interpreter_used = forms.BooleanField(label=_("An interpreter was used"), required=False)
     immediate_needs = _codes(_("Immediate needs"), ImmediateNeed.choices)
     immediate_needs_notes = _notes(_("Immediate needs: notes"))

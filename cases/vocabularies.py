@@ -5,45 +5,96 @@ Codes are the project's internal values, so a record maps to the standard with n
 
 from __future__ import annotations
 
+import gettext
+import unicodedata
 from collections.abc import Iterable
 from functools import cache
 
 import pycountry
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
+
+# pycountry ships the ISO translations as gettext catalogs of its own (msgid: the English name).
+COUNTRY_DOMAIN = "iso3166-1"
+LANGUAGE_DOMAIN = "iso639-3"
+
+
+def _active_language() -> str:
+    return translation.get_language() or settings.LANGUAGE_CODE
 
 
 @cache
+def _iso_catalog(domain: str, language: str) -> gettext.NullTranslations:
+    return gettext.translation(
+        domain,
+        pycountry.LOCALES_DIR,
+        languages=[translation.to_locale(language)],
+        fallback=True,
+    )
+
+
+def _collation_key(name: str) -> tuple[str, str]:
+    """Alphabetical order without a collation library: accents and case do not count first
+    (Égypte between Écosse and Espagne), the exact spelling breaks ties. Cyrillic and Arabic
+    letters sort in their alphabets' order by code point."""
+    decomposed = unicodedata.normalize("NFKD", name)
+    base = "".join(char for char in decomposed if not unicodedata.combining(char))
+    return (base.casefold(), name)
+
+
+def _localised(domain: str, pairs: Iterable[tuple[str, str]], language: str):
+    catalog = _iso_catalog(domain, language)
+    named = ((code, catalog.gettext(english)) for code, english in pairs)
+    return tuple(sorted(named, key=lambda pair: _collation_key(pair[1])))
+
+
+@cache
+def _country_choices(language: str) -> tuple[tuple[str, str], ...]:
+    return _localised(COUNTRY_DOMAIN, ((c.alpha_3, c.name) for c in pycountry.countries), language)
+
+
+@cache
+def _language_choices(language: str) -> tuple[tuple[str, str], ...]:
+    pairs = ((lang.alpha_2, lang.name) for lang in pycountry.languages if hasattr(lang, "alpha_2"))
+    return _localised(LANGUAGE_DOMAIN, pairs, language)
+
+
 def country_choices() -> tuple[tuple[str, str], ...]:
-    """ISO 3166-1 alpha-3 codes (as CTDC uses), ordered by English name."""
-    return tuple(sorted(((c.alpha_3, c.name) for c in pycountry.countries), key=lambda c: c[1]))
+    """ISO 3166-1 alpha-3 codes (as CTDC uses), named and ordered in the active language.
+
+    Pass the function itself (not its result) as a form field's choices, so each request
+    gets its own language."""
+    return _country_choices(_active_language())
 
 
 @cache
 def country_codes() -> frozenset[str]:
-    return frozenset(code for code, _name in country_choices())
+    return frozenset(c.alpha_3 for c in pycountry.countries)
 
 
-@cache
 def country_names() -> dict[str, str]:
     return dict(country_choices())
 
 
-@cache
 def language_choices() -> tuple[tuple[str, str], ...]:
-    """ISO 639-1 two-letter codes, ordered by English name."""
-    return tuple(
-        sorted(
-            ((lang.alpha_2, lang.name) for lang in pycountry.languages if hasattr(lang, "alpha_2")),
-            key=lambda c: c[1],
-        )
-    )
+    """ISO 639-1 two-letter codes, named and ordered in the active language."""
+    return _language_choices(_active_language())
 
 
 @cache
 def language_codes() -> frozenset[str]:
-    return frozenset(code for code, _name in language_choices())
+    return frozenset(lang.alpha_2 for lang in pycountry.languages if hasattr(lang, "alpha_2"))
+
+
+def blank_first(blank: tuple[str, str], choices):
+    """``[blank, *choices]`` for a form field; a callable (a list in the active language)
+    stays a callable, evaluated when the field is rendered or validated."""
+    if callable(choices):
+        return lambda: [blank, *choices()]
+    return [blank, *choices]
 
 
 class Gender(models.TextChoices):

@@ -266,6 +266,8 @@ def main() -> int:
                 flush=True,
             )
         _collectstatic()
+        # The .mo files are built, never committed (config/catalogs.py).
+        _manage("compile_catalogs", "--verbosity", "0")
         print(f"Loading demo data ({DEMO_CASES} cases, skipped when present)…", flush=True)
         accounts = _manage("seed_demo", "--cases", DEMO_CASES, capture=True)
         _serve(stack)

@@ -12,6 +12,7 @@ Scope rules:
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import FileResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -157,6 +158,12 @@ class ExtractRequestInputSerializer(StrictInputSerializer):
     country_of_exploitation = _codes()
     exploitation_type = serializers.CharField(max_length=64, required=False, allow_blank=True)
     file_format = serializers.ChoiceField(choices=Extract.Format.choices)
+    language = serializers.ChoiceField(
+        choices=settings.LANGUAGES,
+        required=False,
+        default="en",
+        help_text="Language of the data dictionary, labels and report; codes are the same.",
+    )
     # Differential privacy: the service validates ε, δ and the mechanism and spends the ε.
     mode = serializers.ChoiceField(
         choices=ExtractMode.choices, required=False, default=ExtractMode.SUPPRESSED
@@ -218,6 +225,7 @@ class ExtractCollectionApi(generics.ListAPIView):
             mechanism=serializer.validated_data.get("mechanism", ""),
             delta=serializer.validated_data.get("delta") or 0,
             release=serializer.validated_data.get("release"),
+            language=serializer.validated_data["language"],
         )
         return Response(
             ExtractSummaryOutputSerializer(extract).data, status=status.HTTP_201_CREATED

@@ -6,6 +6,12 @@ alike on purpose) is drawn as a gap — a break in a line, a hatched empty slot 
 never as a zero or as a value, so a chart cannot suggest what the table does not publish.
 No inline style: colours and strokes are SVG presentation attributes, which the Content Security
 Policy allows, and the rest is classes from ``harbour.css``.
+
+In a right-to-left language the labels are translated but the axes are not mirrored: counts
+grow upwards and years run left to right, as statistical offices publishing in Arabic draw
+them, so the numbers read the same in every language. The SVG says ``direction="ltr"`` because
+it would otherwise inherit the page's right-to-left direction, which turns every text-anchor
+around and pushes the tick numbers onto the axis.
 """
 
 from __future__ import annotations
@@ -147,7 +153,7 @@ def _axes(top: int, y_label: str) -> SafeString:
 def _svg(title: str, description: str, body: SafeString) -> SafeString:
     return format_html(
         '<svg class="chart" role="img" viewBox="0 0 {} {}" aria-labelledby="chart-title chart-desc"'
-        ' xmlns="http://www.w3.org/2000/svg">'
+        ' direction="ltr" xmlns="http://www.w3.org/2000/svg">'
         '<title id="chart-title">{}</title><desc id="chart-desc">{}</desc>'
         "<defs>"
         '<pattern id="chart-hatch" width="6" height="6" patternUnits="userSpaceOnUse"'

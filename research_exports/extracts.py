@@ -28,7 +28,7 @@ from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db import connection, transaction
 from django.db.models import F, Q, QuerySet
 from django.http import Http404
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
@@ -76,6 +76,7 @@ COUNTRY_SUPPRESSED_MESSAGE = _(
 EXPLOITATION_UNKNOWN_MESSAGE = _("Unknown type of exploitation.")
 FILTER_UNKNOWN_MESSAGE = _("Unknown filter.")
 FORMAT_UNKNOWN_MESSAGE = _("Choose CSV, XLSX or JSON.")
+LANGUAGE_UNKNOWN_MESSAGE = _("Choose one of the languages Harbour offers.")
 MODE_UNKNOWN_MESSAGE = _("Choose suppressed counts or differentially private counts.")
 RETRY_NOT_FAILED_MESSAGE = _("Only a failed extract can be retried.")
 NOT_READY_MESSAGE = _("This extract is not ready for download.")
@@ -321,6 +322,7 @@ def extract_request(
     mechanism: str = "",
     delta: Any = 0,
     release: Any = None,
+    language: str = "en",
 ) -> Extract:
     """Validate a researcher's request, record it and queue the job that builds it.
 
@@ -347,6 +349,7 @@ def extract_request(
             mechanism=mechanism,
             delta=delta,
             release=release,
+            language=language,
         )
     except _QuotaReached:
         audit_record(actor=actor, action=AuditAction.EXTRACT_REFUSED, detail={"reason": "quota"})
@@ -382,6 +385,7 @@ def _extract_request(
     mechanism: str,
     delta: Any,
     release: Any,
+    language: str,
 ) -> Extract:
     _check_researcher(actor)
     errors: dict[str, list[str]] = {}
@@ -389,6 +393,8 @@ def _extract_request(
     cleaned_filters = _clean_filters(filters, errors)
     if file_format not in Extract.Format.values:
         errors["file_format"] = [str(FORMAT_UNKNOWN_MESSAGE)]
+    if language not in dict(settings.LANGUAGES):
+        errors["language"] = [str(LANGUAGE_UNKNOWN_MESSAGE)]
     dp_fields: dict[str, Any] = {}
     if mode == ExtractMode.DP:
         dp_fields = _clean_dp(dimensions, cleaned_filters, epsilon, mechanism, delta, errors)
@@ -414,6 +420,7 @@ def _extract_request(
         format=file_format,
         policy=_policy(),
         mode=mode,
+        language=language,
         **dp_fields,
     )
     extract.full_clean()
@@ -992,9 +999,12 @@ def _write_package(extract: Extract, result: dict[str, Any], report: dict[str, A
     os.close(handle)
     temporary = Path(name)
     try:
-        writers.write_package(
-            path=temporary, file_format=extract.format, result=result, report=report
-        )
+        # The data dictionary, labels and report in the language the researcher chose; the
+        # codes are the same in every language.
+        with translation.override(extract.language):
+            writers.write_package(
+                path=temporary, file_format=extract.format, result=result, report=report
+            )
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise

@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from cases.vocabularies import ExploitationType, country_choices
@@ -77,6 +79,14 @@ class ExtractRequestForm(forms.Form):
         choices=Extract.Format.choices,
         initial=Extract.Format.CSV,
         widget=forms.RadioSelect,
+    )
+    language = forms.ChoiceField(
+        label=_("Language of the data dictionary and report"),
+        choices=settings.LANGUAGES,
+        # The page's language unless the researcher picks another; codes are language-free.
+        initial=translation.get_language,
+        required=False,
+        help_text=_("Labels and explanations are written in this language; codes stay the same."),
     )
 
     # Differential privacy: parsed here, validated (and the ε spent) by the service.

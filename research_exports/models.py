@@ -152,6 +152,8 @@ class Extract(models.Model):
     dimensions = ArrayField(models.CharField(max_length=40), size=4)
     filters = models.JSONField(default=dict, blank=True)
     format = models.CharField(max_length=4, choices=Format.choices)
+    # The language of the data dictionary, labels and report (codes are language-free).
+    language = models.CharField(max_length=8, choices=settings.LANGUAGES, default="en")
     policy = models.JSONField(default=dict, blank=True)
     # Differential privacy (issue 11 §3): noisy counts instead of suppression.
     mode = models.CharField(

@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import translation
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -152,6 +153,7 @@ def extract_new(request: HttpRequest) -> HttpResponse:
                 mechanism=form.cleaned_data["mechanism"] or "laplace",
                 delta=form.cleaned_data["delta"] or 0,
                 release=form.cleaned_data["release"] or None,
+                language=form.cleaned_data["language"] or translation.get_language(),
             )
         except (ValidationError, ApplicationError) as exc:
             form.add_service_error(exc)

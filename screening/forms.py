@@ -25,6 +25,7 @@ from cases.vocabularies import (
     Gender,
     PerpetratorRole,
     TraffickingEventType,
+    blank_first,
     country_choices,
     language_choices,
     validate_countries,
@@ -85,7 +86,7 @@ def _single(choices, *, label, long_list: bool = False) -> forms.ChoiceField:
     attrs = _filterable() if long_list else {}
     return forms.ChoiceField(
         label=label,
-        choices=[BLANK_CHOICE, *choices],
+        choices=blank_first(BLANK_CHOICE, choices),
         required=False,
         widget=forms.Select(attrs=attrs),
     )
@@ -113,15 +114,15 @@ def screening_form_field(name: str) -> forms.Field:
     if isinstance(model_field, ArrayField):
         validators = model_field.validators
         if validate_countries in validators:
-            return _multiple(country_choices(), label=label, long_list=True)
+            return _multiple(country_choices, label=label, long_list=True)
         if validate_languages in validators:
-            return _multiple(language_choices(), label=label, long_list=True)
+            return _multiple(language_choices, label=label, long_list=True)
         choices = model_field.base_field.choices
         return _multiple(choices, label=label, long_list=len(choices) > LONG_LIST)
     if name == "interview_language":
-        return _single(language_choices(), label=label, long_list=True)
+        return _single(language_choices, label=label, long_list=True)
     if validate_country in model_field.validators:
-        return _single(country_choices(), label=label, long_list=True)
+        return _single(country_choices, label=label, long_list=True)
     if model_field.choices:
         return _single(model_field.choices, label=label, long_list=len(model_field.choices) > 20)
     if isinstance(model_field, models.BooleanField):
@@ -210,7 +211,7 @@ class TraffickingEventForm(forms.Form):
     )
     country = forms.ChoiceField(
         label=_("Country"),
-        choices=[BLANK_CHOICE, *country_choices()],
+        choices=blank_first(BLANK_CHOICE, country_choices),
         widget=forms.Select(attrs=_filterable()),
     )
     locality = forms.CharField(label=_("Locality"), required=False, max_length=200)
@@ -239,7 +240,7 @@ class PerpetratorForm(forms.Form):
     )
     citizenship = forms.ChoiceField(
         label=_("Citizenship"),
-        choices=[BLANK_CHOICE, *country_choices()],
+        choices=blank_first(BLANK_CHOICE, country_choices),
         required=False,
         widget=forms.Select(attrs=_filterable()),
     )

@@ -4,6 +4,16 @@ from tests import factories
 from tests.second_factor import verified_login
 
 
+def pytest_sessionstart(session):
+    # The .mo files are generated, never committed: every run translates with today's .po files.
+    # Under xdist the controller compiles once, before the workers start.
+    if hasattr(session.config, "workerinput"):
+        return
+    from config.catalogs import compile_catalogs
+
+    compile_catalogs()
+
+
 @pytest.fixture
 def mission_a():
     return factories.MissionFactory(code="AAA", name="Mission A", country="NPL")

@@ -69,6 +69,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # The signed-in user's own language (their profile) over the browser's.
+    "accounts.middleware.UserLanguageMiddleware",
     # Sets request.user.is_verified(): whether this session passed a second factor.
     "django_otp.middleware.OTPMiddleware",
     # Idle and absolute session lifetime; signs an expired session out before any view runs.

@@ -10,6 +10,7 @@ from tests.matrix import (
     assistance_pages,
     closure,
     intake,
+    languages,
     privacy,
     reintegration,
     releases,
@@ -31,4 +32,5 @@ PARTS = (
     account_security,
     second_factors,
     xlsform,
+    languages,
 )

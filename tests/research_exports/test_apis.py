@@ -97,7 +97,15 @@ def test_request_creates_a_queued_extract(
     assert response.json()["id"] == str(extract.pk)
     assert response.json()["status"] == Extract.Status.QUEUED
     assert extract.filters == {"year_from": 2020, "citizenship": ["NPL"]}
+    assert extract.language == "en"
     assert len(callbacks) == 1
+
+
+def test_the_researcher_chooses_the_language_of_the_package(api, researcher, snapshot):
+    response = api(researcher).post(COLLECTION, {**VALID, "language": "ar"}, format="json")
+
+    assert response.status_code == 201
+    assert Extract.objects.get().language == "ar"
 
 
 @pytest.mark.parametrize(
@@ -153,6 +161,8 @@ def test_bad_input_is_a_400_with_field_errors_and_creates_nothing(
         ({**VALID, "year_from": "soon"}, "year_from"),
         ({**VALID, "citizenship": "NPL"}, "citizenship"),
         ({"file_format": "csv"}, "dimensions"),
+        ({**VALID, "language": "xx"}, "language"),
+        ({**VALID, "language": ["fr"]}, "language"),
     ],
 )
 def test_malformed_input_is_a_400_on_the_field(data, field, api, researcher, snapshot):

@@ -2,6 +2,8 @@
 
 import re
 
+from django.utils import translation
+
 from research_exports.charts import BOTTOM, HEIGHT, MAX_BARS, MAX_SERIES, extract_chart
 
 BASELINE = float(HEIGHT - BOTTOM)
@@ -218,3 +220,13 @@ def test_an_error_bar_is_clamped_at_zero_like_the_count():
 def test_suppressed_tables_have_no_error_bars():
     svg = str(extract_chart(_result(["gender"], [(["Woman"], 20), (["Man"], None)])).svg)
     assert "chart-error" not in svg
+
+
+def test_in_arabic_the_axes_keep_their_direction_and_the_years_their_order():
+    result = _result(["yearOfRegistration"], [(["2020"], 20), (["2021"], 30)])
+    with translation.override("ar"):
+        svg = str(extract_chart(result).svg)
+    # The page is right to left; the chart keeps numbers readable: years left to right.
+    assert ' direction="ltr" ' in svg
+    (x_2020, _y0, _t0), (x_2021, _y1, _t1) = _points(svg)
+    assert x_2020 < x_2021

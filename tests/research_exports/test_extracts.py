@@ -12,12 +12,12 @@ import pytest
 from celery.exceptions import Retry
 from django.core.exceptions import ValidationError
 from django.http import Http404
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from cases.audit import audit_pending_refusal
 from cases.models import AuditAction, AuditEvent
 from config.errors import ApplicationError
-from research_exports import extracts, releases
+from research_exports import extracts, releases, writers
 from research_exports.extracts import (
     BUILD_FAILED_MESSAGE,
     TOO_MANY_CELLS_MESSAGE,
@@ -562,3 +562,41 @@ def test_build_counts_reintegration_scores_with_no_visit_as_missing(
         researcher, django_capture_on_commit_callbacks, dimensions=["economicReintegrationScore"]
     )
     assert cells(extract) == {("",): 150, ("4",): 30}
+
+
+def test_request_refuses_an_unknown_language(researcher, mart):
+    with pytest.raises(ValidationError) as caught:
+        extract_request(
+            actor=researcher, dimensions=["gender"], filters={}, file_format="csv", language="xx"
+        )
+    assert list(caught.value.message_dict) == ["language"]
+    assert not Extract.objects.exists()
+
+
+def test_the_package_is_written_in_the_chosen_language_with_the_same_codes(
+    researcher, mart, django_capture_on_commit_callbacks, monkeypatch
+):
+    seen = []
+    write = writers.write_package
+
+    def spy(**kwargs):
+        seen.append(translation.get_language())
+        return write(**kwargs)
+
+    monkeypatch.setattr(writers, "write_package", spy)
+    tables = {}
+    for language in ("fr", "ar"):
+        with django_capture_on_commit_callbacks(execute=True):
+            extract = extract_request(
+                actor=researcher,
+                dimensions=["gender"],
+                filters={},
+                file_format="csv",
+                language=language,
+            )
+        extract.refresh_from_db()
+        assert (extract.status, extract.language) == ("succeeded", language)
+        with zipfile.ZipFile(extract_path(extract=extract)) as package:
+            tables[language] = package.read("extract.csv")
+    assert seen == ["fr", "ar"]
+    assert tables["fr"] == tables["ar"]

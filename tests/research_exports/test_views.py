@@ -155,6 +155,7 @@ def test_request_passes_the_filters_to_the_service(
         ({**VALID, "country_of_exploitation": ["xx"]}, "country_of_exploitation"),
         ({**VALID, "exploitation_type": "Nonsense"}, "exploitation_type"),
         ({**VALID, "file_format": "pdf"}, "file_format"),
+        ({**VALID, "language": "xx"}, "language"),
     ],
 )
 def test_bad_input_is_shown_next_to_the_field_and_creates_nothing(
@@ -426,3 +427,15 @@ def test_researcher_dashboard_links_to_research_and_shows_no_case_data(
     assert "status_table" not in response.context
     assert case_a.reference not in html
     assert case_a.mission.code not in html
+
+
+def test_the_researcher_chooses_the_language_of_the_package(client_for, researcher, snapshot):
+    client_for(researcher).post(_url("research:extract_new"), {**VALID, "language": "ru"})
+
+    assert Extract.objects.get().language == "ru"
+
+
+def test_without_a_choice_the_package_is_in_the_pages_language(client_for, researcher, snapshot):
+    client_for(researcher).post(_url("research:extract_new"), VALID, HTTP_ACCEPT_LANGUAGE="es")
+
+    assert Extract.objects.get().language == "es"
