@@ -96,9 +96,8 @@ def prepare(args: argparse.Namespace) -> dict:
     from django.contrib.auth.hashers import PBKDF2PasswordHasher
     from django.core.management import call_command
     from django.db import connection
-    from django_otp.plugins.otp_totp.models import TOTPDevice
 
-    from accounts.models import Membership, Mission, User
+    from accounts.models import AuthenticatorApp, Membership, Mission, User
     from cases.models import Case
     from cases.vocabularies import CaseStatus
     from screening.models import Screening
@@ -136,9 +135,9 @@ def prepare(args: argparse.Namespace) -> dict:
                 Membership.objects.get_or_create(
                     user=user, mission=mission, role=Membership.Role.CASEWORKER
                 )
-            TOTPDevice.objects.filter(user=user).delete()
+            AuthenticatorApp.objects.filter(user=user).delete()
             key = secrets.token_hex(20)
-            TOTPDevice.objects.create(user=user, name="load", key=key, confirmed=True)
+            AuthenticatorApp.objects.create(user=user, name="load", key=key, confirmed=True)
             accounts[role].append(
                 {"email": email, "password": password, "totp_key": key, "mission": mission.code}
             )
