@@ -43,6 +43,7 @@ from .models import Extract, ExtractMode
 from .privacy import build as dp_build
 from .privacy import ledger as privacy_ledger
 from .releases import release_for_request
+from .replica import snapshot_cursor
 from .source import ALPHA3, mart_source, mart_where
 from .variables import MAX_DIMENSIONS, MISSING, VARIABLES, YEAR_BAND_YEARS, YEAR_MIN
 
@@ -665,7 +666,8 @@ def aggregate(
         dimensions=dimensions, snapshot_id=snapshot_id, filters={}, policy=policy
     )
     n = len(dimensions)
-    with connection.cursor() as cursor:
+    # On the research database (a replica) once the snapshot is there, else the primary.
+    with snapshot_cursor(snapshot_id=snapshot_id) as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     if len(rows) >= params["limit"]:

@@ -1,18 +1,21 @@
 """Building the research mart: one de-identified row per consenting, approved case.
 
 The rows are computed inside PostgreSQL by one ``INSERT … SELECT`` into a new snapshot, so no
-case record is ever loaded into Python. Every generalisation (bands, CTDC gender, merged means
-of control) comes from ``variables``; the SELECT reads only coded columns, never identity or
-free text, and keeps no date finer than a year.
+case record is ever loaded into Python. With a research database (a replica, issue 16 §6) the
+SELECT runs there and its coded rows are streamed into the primary with COPY, a batch at a time.
+Every generalisation (bands, CTDC gender, merged means of control) comes from ``variables``;
+the SELECT reads only coded columns, never identity or free text, and keeps no date finer than
+a year.
 """
 
 from __future__ import annotations
 
 import datetime
+import logging
 import time
 from collections.abc import Sequence
 
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, OperationalError, connection, connections, transaction
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -21,13 +24,16 @@ from accounts.models import User
 from cases.audit import audit_record
 from cases.models import AuditAction
 from cases.vocabularies import TraffickingEventType
+from config.db_router import research_alias
 from config.errors import ApplicationError
 from reintegration.models import MonitoringVisit
 from screening.models import Screening
 from screening.services import MINOR_AGE
 
-from .models import Extract, MartSnapshot, ResearchRelease
+from .models import Extract, MartRow, MartSnapshot, ResearchRelease
 from .variables import AGE_BANDS, CTDC_GENDER, MEANS_GROUPS, MISSING, MONTH_BANDS
+
+logger = logging.getLogger(__name__)
 
 NOT_ADMINISTRATOR_MESSAGE = "Only a central administrator can rebuild the research mart."
 
@@ -38,6 +44,8 @@ MART_REQUEST_LOCK_KEY = 0x4D415252
 # A requested rebuild not finished within this is taken as lost (its worker died): a new
 # request starts a fresh one instead of joining it, and prune may delete it.
 MART_PENDING_SECONDS = 3600
+# Rows read from the research database per fetch when a rebuild streams them to the primary.
+MART_COPY_BATCH = 5000
 
 MART_COLUMNS = (
     "snapshot_id",
@@ -105,14 +113,13 @@ def _groups_array(expression: str, groups: dict[str, str]) -> tuple[str, list]:
     return "array_remove(ARRAY[" + ", ".join(elements) + "]::text[], NULL)", params
 
 
-def mart_insert_sql(*, snapshot_id: int) -> tuple[str, list]:
-    """The INSERT … SELECT that fills one snapshot, with its parameters."""
+def mart_select_sql(*, snapshot_id: int) -> tuple[str, list]:
+    """The SELECT of one snapshot's rows (MART_COLUMNS, in order), with its parameters."""
     age = "COALESCE(s.age_at_registration, p.age_at_registration)"
     gender_sql, gender_params = _map_case("s.gender", CTDC_GENDER)
     age_sql, age_params = _band_case(age, AGE_BANDS)
     months_sql, months_params = _band_case("s.exploitation_months", MONTH_BANDS)
     means_sql, means_params = _groups_array("s.means_of_control", MEANS_GROUPS)
-    columns = ", ".join(MART_COLUMNS)
     sql = f"""
         WITH current_screening AS (
             SELECT DISTINCT ON (case_id) id, consent_research, consent_interview
@@ -136,7 +143,6 @@ def mart_insert_sql(*, snapshot_id: int) -> tuple[str, list]:
             WHERE status = %s
             ORDER BY case_id, done_date DESC, updated_at DESC
         )
-        INSERT INTO research_exports_martrow ({columns})
         SELECT
             %s,
             EXTRACT(YEAR FROM c.registered_on)::int,
@@ -185,7 +191,49 @@ def mart_insert_sql(*, snapshot_id: int) -> tuple[str, list]:
     return sql, params
 
 
+def mart_insert_sql(*, snapshot_id: int) -> tuple[str, list]:
+    """The INSERT … SELECT that fills one snapshot, with its parameters."""
+    sql, params = mart_select_sql(snapshot_id=snapshot_id)
+    return f"INSERT INTO {MartRow._meta.db_table} ({', '.join(MART_COLUMNS)}) {sql}", params
+
+
+def _mart_copy(*, snapshot: MartSnapshot, alias: str) -> int:
+    """Fill a snapshot from the research database (a replica): its rows are read there through
+    a server-side cursor, MART_COPY_BATCH at a time, and streamed into the primary with COPY,
+    so memory holds one batch whatever the number of cases."""
+    sql, params = mart_select_sql(snapshot_id=snapshot.pk)
+    copy_sql = f"COPY {MartRow._meta.db_table} ({', '.join(MART_COLUMNS)}) FROM STDIN"
+    count = 0
+    # A server-side cursor lives in a transaction; on a standby it is a read-only one.
+    with transaction.atomic(using=alias), connections[alias].chunked_cursor() as source:
+        source.execute(sql, params)
+        with connection.cursor() as target, target.cursor.copy(copy_sql) as copy:
+            while rows := source.fetchmany(MART_COPY_BATCH):
+                for row in rows:
+                    copy.write_row(row)
+                count += len(rows)
+    return count
+
+
+def _research_reachable(alias: str) -> bool:
+    try:
+        connections[alias].ensure_connection()
+    except OperationalError as exc:
+        # The class name only: a connection error's text can name hosts and users.
+        logger.warning(
+            "Research database unreachable (%s); the mart reads the primary", type(exc).__name__
+        )
+        return False
+    return True
+
+
 def _mart_fill(*, snapshot: MartSnapshot) -> int:
+    alias = research_alias()
+    # The replica's case tables may lag the primary's by its replay delay: the snapshot is
+    # then the cases as they were that much earlier, complete and consistent (one SELECT).
+    if alias != DEFAULT_DB_ALIAS and _research_reachable(alias):
+        return _mart_copy(snapshot=snapshot, alias=alias)
+    # No replica: one INSERT … SELECT inside the primary; no row leaves PostgreSQL.
     sql, params = mart_insert_sql(snapshot_id=snapshot.pk)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)

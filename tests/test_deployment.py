@@ -252,3 +252,72 @@ def test_the_init_script_refuses_one_role_for_both():
     assert result.returncode == 1
     assert "two different roles" in result.stderr
     assert os.path.exists(INIT_SCRIPT)
+
+
+# ---------------------------------------------------------------------------- the replica profile
+
+
+def test_the_replica_is_optional_behind_a_profile():
+    services = _services()
+    replica = services["postgres-replica"]
+
+    assert replica["profiles"] == ["replica"]
+    assert replica["image"] == services["postgres"]["image"]
+    script = " ".join(replica["command"])
+    assert "pg_basebackup" in script
+    assert "--write-recovery-conf" in script  # standby.signal and primary_conninfo
+    assert script.index("pg_basebackup") < script.index("exec postgres")
+    # Nothing depends on it: without the profile the rest starts as before.
+    for name, service in services.items():
+        assert "postgres-replica" not in (service.get("depends_on") or {}), name
+
+
+@pytest.mark.parametrize("service", ["web", "worker"])
+def test_the_servers_read_research_on_the_replica_only_when_told(service):
+    url = "postgres://harbour_app:app-pass@postgres-replica:5432/harbour"
+
+    assert _services()[service]["environment"]["RESEARCH_DATABASE_URL"] == ""
+    with_replica = _services({**COMPOSE_ENV, "RESEARCH_DATABASE_URL": url})
+    assert with_replica[service]["environment"]["RESEARCH_DATABASE_URL"] == url
+
+
+def test_the_init_script_creates_a_replication_only_role(scratch_cluster_objects, tmp_path):
+    params, names = scratch_cluster_objects
+    replicator = f"harbour_init_repl_{names['app'][-10:]}"
+    (tmp_path / "pg_hba.conf").write_text("local all all trust\n")
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "PGDATA": str(tmp_path),
+        "POSTGRES_DB": names["database"],
+        "POSTGRES_USER": params["user"],
+        "DATABASE_URL": f"postgres://{names['app']}:app-pw-1@postgres:5432/{names['database']}",
+        "DATABASE_MIGRATE_URL": (
+            f"postgres://{names['owner']}:owner-pw-2@postgres:5432/{names['database']}"
+        ),
+        "REPLICATION_USER": replicator,
+        "REPLICATION_PASSWORD": "repl-pw-3",
+    }
+    for variable, key in (("PGHOST", "host"), ("PGPORT", "port"), ("PGPASSWORD", "password")):
+        if params[key]:
+            env[variable] = str(params[key])
+    try:
+        result = subprocess.run(  # noqa: S603 (our own scripts, fixed arguments)
+            [SH, str(INIT_SCRIPT)], env=env, capture_output=True, text=True, timeout=60, check=False
+        )
+        assert result.returncode == 0, result.stderr
+        with psycopg.connect(**params) as conn:
+            flags = conn.execute(
+                "SELECT rolcanlogin, rolreplication, rolsuper, rolcreatedb, rolcreaterole "
+                "FROM pg_roles WHERE rolname = %s",
+                [replicator],
+            ).fetchone()
+            can_connect = conn.execute(
+                "SELECT has_database_privilege(%s, %s, 'CONNECT')", [replicator, names["database"]]
+            ).fetchone()[0]
+    finally:
+        with psycopg.connect(**params) as conn:
+            conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(replicator)))
+    assert flags == (True, True, False, False, False)
+    assert can_connect is False
+    hba = (tmp_path / "pg_hba.conf").read_text().splitlines()
+    assert hba[-1] == f"host replication {replicator} all scram-sha-256"

@@ -418,6 +418,28 @@ CELERY_BEAT_SCHEDULE["audit-checkpoint-sign"] = {
 HARBOUR_DATABASE_APP_ROLE = env.str("HARBOUR_DATABASE_APP_ROLE", default="harbour_app")
 HARBOUR_DATABASE_ROLE_CHECK = env.bool("HARBOUR_DATABASE_ROLE_CHECK", default=True)
 
+# Research reads off the primary (issue 16 §6): with RESEARCH_DATABASE_URL set (a streaming
+# replica of the primary), extract aggregates and the mart rebuild's read of the case tables go
+# there (config/db_router.py); writes and locks stay on the primary. Each environment's settings
+# add DATABASES["research"] with research_database() once its default database is known.
+RESEARCH_DATABASE_URL = env.str("RESEARCH_DATABASE_URL", default="")
+RESEARCH_DATABASE_ALIAS = "research" if RESEARCH_DATABASE_URL else "default"
+DATABASE_ROUTERS = ["config.db_router.ResearchRouter"]
+# How long an extract waits for its snapshot to reach the replica before reading the primary.
+RESEARCH_REPLICA_WAIT_SECONDS = env.float("RESEARCH_REPLICA_WAIT_SECONDS", default=10.0)
+
+
+def research_database(default: dict) -> dict:
+    """The research database's settings: the default's options, RESEARCH_DATABASE_URL's
+    server; never created or migrated by the test runner (it mirrors default there)."""
+    config = {**default, **database_from_url("RESEARCH_DATABASE_URL")}
+    for option in ("OPTIONS", "CONN_MAX_AGE", "CONN_HEALTH_CHECKS", "ATOMIC_REQUESTS", "ENGINE"):
+        if option in default:
+            config[option] = default[option]
+    config["TEST"] = {"MIRROR": "default"}
+    return config
+
+
 # Differentially private extracts: ε each researcher may spend per calendar year (central
 # administrators can set another value per researcher).
 HARBOUR_DP_EPSILON_PER_YEAR = env.float("HARBOUR_DP_EPSILON_PER_YEAR", default=4.0)

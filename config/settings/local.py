@@ -3,7 +3,7 @@
 from config.embedded import embedded_database, embedded_redis_url
 
 from .base import *  # noqa: F403
-from .base import VAR_DIR, database_from_url, env
+from .base import RESEARCH_DATABASE_URL, VAR_DIR, database_from_url, env, research_database
 from .committed_keys import (
     DEVELOPMENT_AUDIT_CHECKPOINT_KEY,
     DEVELOPMENT_BLIND_INDEX_KEY,
@@ -30,6 +30,8 @@ else:
     # As the owner role, like migrations; `make run` serves as the application's role.
     DATABASES = {"default": embedded_database(VAR_DIR, roles=True)}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+if RESEARCH_DATABASE_URL:
+    DATABASES["research"] = research_database(DATABASES["default"])
 
 REDIS_URL = env.str("REDIS_URL", default="") or embedded_redis_url(VAR_DIR)
 CELERY_BROKER_URL = REDIS_URL

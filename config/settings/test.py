@@ -46,6 +46,11 @@ HARBOUR_IMPORT_DIR = VAR_DIR / "test-imports"
 # Audit trail (issue 12 §3): the test-only backend lets the suite's flushes TRUNCATE the
 # append-only audit tables (config/testing_db/base.py); the triggers stay on for every test.
 DATABASES["default"]["ENGINE"] = "config.testing_db"
+# Research reads (issue 16 §6): a "research" alias that mirrors default (the test runner creates
+# no database for it) and that nothing uses unless a test routes research reads to it with
+# override_settings(RESEARCH_DATABASE_ALIAS="research") (tests/research_exports/test_replica.py).
+DATABASES["research"] = {**DATABASES["default"], "TEST": {"MIRROR": "default"}}
+RESEARCH_DATABASE_ALIAS = "default"
 HARBOUR_AUDIT_CHECKPOINT_KEY = TEST_AUDIT_CHECKPOINT_KEY
 # The suite connects as the tables' owner (one role); the role split's check is tested against
 # a real application role created in the test database (tests/test_db_roles.py).

@@ -12,11 +12,11 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db import connection
 from django.utils.translation import gettext_lazy as _
 
 from cases.vocabularies import ExploitationType, country_codes
 
+from ..replica import snapshot_cursor
 from ..source import OTHER_COUNTRY, mart_source, mart_where
 from ..variables import AGE_BANDS, CTDC_GENDER, MISSING, MONTH_BANDS, VARIABLES
 from . import dp
@@ -168,7 +168,8 @@ def build(
     sql, params = cell_count_sql(
         dimensions=dimensions, snapshot_id=snapshot_id, filters=filters, policy=policy
     )
-    with connection.cursor() as cursor:
+    # On the research database (a replica) once the snapshot is there, else the primary.
+    with snapshot_cursor(snapshot_id=snapshot_id) as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     domain = [set(level) for level in levels]
