@@ -1,7 +1,8 @@
 """The database role split: migrations run as the owner role, the application as a role that
 owns nothing and holds only the grants it needs (issue 12 §4).
 
-``app_role_grant`` (``manage.py grant_app_role``, run as the owner after every ``migrate``)
+``app_role_grant`` (``manage.py grant_app_role``, run as the owner after every ``migrate``;
+default privileges cover the tables later migrations create until it runs again)
 gives the application role SELECT, INSERT, UPDATE and DELETE on Harbour's tables, but only
 SELECT and INSERT on the append-only tables (the audit trail, its checkpoints, the privacy
 ledger: every table with an ``*_append_only`` trigger), and never TRUNCATE, TRIGGER or
@@ -113,6 +114,21 @@ def app_role_grant(*, role: str) -> dict[str, int]:
         sql.SQL("GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {} TO {}").format(
             sql.Identifier(SCHEMA), who
         )
+    )
+    # Tables and sequences that later migrations create (as this owner) are the application's
+    # at once, so a deployment that migrates keeps working before grant_app_role runs again.
+    # A new append-only table gets the full set here too: its trigger refuses UPDATE and
+    # DELETE all the same, the nightly check reports the extra privileges by name, and the
+    # next grant_app_role (the migrate service runs it after every migrate) narrows them.
+    _execute(
+        sql.SQL("ALTER DEFAULT PRIVILEGES IN SCHEMA {} GRANT {} ON TABLES TO {}").format(
+            sql.Identifier(SCHEMA), sql.SQL(", ").join(sql.SQL(p) for p in TABLE_PRIVILEGES), who
+        )
+    )
+    _execute(
+        sql.SQL(
+            "ALTER DEFAULT PRIVILEGES IN SCHEMA {} GRANT USAGE, SELECT ON SEQUENCES TO {}"
+        ).format(sql.Identifier(SCHEMA), who)
     )
     return {"tables": len(tables), "append_only": len(guarded & set(tables))}
 

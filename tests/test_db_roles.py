@@ -65,6 +65,17 @@ def test_grant_app_role_gives_the_app_exactly_its_privileges(app_role, capsys):
     call_command("grant_app_role", role=app_role, check=True)
 
 
+def test_a_table_a_later_migration_creates_is_the_apps_without_a_new_grant(app_role):
+    call_command("grant_app_role", role=app_role)
+    table = f"harbour_test_later_{uuid.uuid4().hex[:8]}"
+    _sql(f'CREATE TABLE "{table}" (id bigserial PRIMARY KEY, note text)')
+
+    assert [_has(app_role, table, p) for p in db_roles.TABLE_PRIVILEGES] == [True] * 4
+    assert not any(_has(app_role, table, p) for p in db_roles.NEVER_PRIVILEGES)
+    with transaction.atomic(), acting_as(app_role):
+        _sql(f'INSERT INTO "{table}" (note) VALUES (%s)', ["new"])  # noqa: S608 - test-made name; the sequence too
+
+
 def test_the_app_role_can_work(app_role, mission_a, caseworker_a):
     case = factories.CaseFactory(mission=mission_a, assigned_to=caseworker_a)
     call_command("grant_app_role", role=app_role)
