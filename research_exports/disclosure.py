@@ -311,6 +311,8 @@ class _Program:
                 np.array(values, dtype=float),
             )
         self.objective: list[int] = []
+        # Called with every optimal solution: a consistent table, whatever the objective.
+        self.on_solution: Callable[[np.ndarray], None] | None = None
 
     def lowest(self, objective: list[int]) -> float:
         """Smallest sum of the ``objective`` variables."""
@@ -341,6 +343,8 @@ class _Program:
         self.highs.run()
         status = self.highs.getModelStatus()
         if status == highspy.HighsModelStatus.kOptimal:
+            if self.on_solution is not None:
+                self.on_solution(np.asarray(self.highs.getSolution().col_value))
             return self.highs.getInfo().objective_function_value
         if status == highspy.HighsModelStatus.kUnbounded:
             return -math.inf if sense == highspy.ObjSense.kMinimize else math.inf
@@ -412,6 +416,44 @@ def _components(
     return out
 
 
+class _Witnesses:
+    """The smallest and largest value of each cell seen in a consistent table.
+
+    The true table is one; every optimal solution of a program is another (extended by the
+    true counts outside its component). Suppressing more only adds consistent tables, so a
+    cell whose seen values are k apart is safe for good, with no program of its own.
+    """
+
+    def __init__(self, cells: Mapping[Key, int]) -> None:
+        self.cells = cells
+        self.low: dict[Key, float] = {}
+        self.high: dict[Key, float] = {}
+
+    def listen(self, program: _Program, index: Mapping) -> None:
+        members = [(key, i) for key, i in index.items() if key in self.cells]
+        keys = [key for key, _i in members]
+        positions = np.array([i for _key, i in members], dtype=np.int64)
+
+        def record(solution: np.ndarray) -> None:
+            values = solution[positions].tolist()
+            low, high, cells = self.low, self.high, self.cells
+            for key, value in zip(keys, values, strict=True):
+                if value < low.get(key, cells[key]):
+                    low[key] = value
+                elif value > high.get(key, cells[key]):
+                    high[key] = value
+
+        program.on_solution = record
+
+    def spread(self, cell: Key) -> tuple[float, float]:
+        true = self.cells[cell]
+        return self.low.get(cell, true), self.high.get(cell, true)
+
+    def proves_safe(self, cell: Key, k: int) -> bool:
+        low, high = self.spread(cell)
+        return high - low >= k
+
+
 class _Shortcuts:
     """Verdicts that need no linear program, each backed by a proof.
 
@@ -479,16 +521,16 @@ class _Shortcuts:
             return True
         return None
 
-    def settle(self, cell: Key, program: _Program, variable: int) -> bool:
+    def settle(self, cell: Key, program: _Program, variable: int, witnesses: _Witnesses) -> bool:
         """Whether ``cell`` is safe, by as few solves as it takes.
 
-        The smallest value is at least 1 and at most ``floor`` (a consistent table has it),
-        so the largest value alone often decides.
+        The smallest value is at least 1 and at most ``floor`` or any value seen in a
+        consistent table, so the largest value alone often decides.
         """
         hi = program.highest([variable])
         if hi - 1 < self.k:
             return False
-        if hi - self.floor[cell] >= self.k:
+        if hi - min(self.floor[cell], witnesses.spread(cell)[0]) >= self.k:
             return True
         return hi - program.lowest([variable]) >= self.k
 
@@ -540,6 +582,7 @@ def _checks(
     suppressed_margins: set[tuple[str, Key]],
     k: int,
     safe: set[tuple[str, Key]],
+    witnesses: _Witnesses,
 ) -> Iterator[tuple[tuple[str, Key], Callable[[], bool]]]:
     """Each suppressed figure not known to be safe, with a check of whether it is unsafe
     (its consistent range narrower than k): cells component by component, then totals.
@@ -547,12 +590,16 @@ def _checks(
     A check costs linear programs only when it is called, so figures the caller passes over
     cost nothing. The sets must not change while this runs: pass copies. Figures found safe
     are added to ``safe``: suppressing more only removes information, so a safe figure stays
-    safe and is never solved again.
+    safe and is never solved again. Every solve also feeds ``witnesses``, which settle most
+    cells without a program of their own.
     """
     shortcuts: list[_Shortcuts] = []
 
     def cell_check(target: tuple[str, Key], solver: Callable[[], tuple[_Program, dict]]):
         def unsafe() -> bool:
+            if witnesses.proves_safe(target[1], k):
+                safe.add(target)
+                return False
             if not shortcuts:
                 shortcuts.append(
                     _Shortcuts(cells, suppressed_cells, margins, suppressed_margins, k)
@@ -560,7 +607,7 @@ def _checks(
             verdict = shortcuts[0].verdict(target[1])
             if verdict is None:
                 program, index = solver()
-                verdict = shortcuts[0].settle(target[1], program, index[target[1]])
+                verdict = shortcuts[0].settle(target[1], program, index[target[1]], witnesses)
             if verdict:
                 safe.add(target)
             return not verdict
@@ -572,7 +619,9 @@ def _checks(
 
         def solver() -> tuple[_Program, dict]:
             if not built:
-                built.append(_program(*args))
+                program, index = _program(*args)
+                witnesses.listen(program, index)
+                built.append((program, index))
             return built[0]
 
         return solver
@@ -641,6 +690,7 @@ def _protect_one(
     margins: list[Margin],
     suppressed_margins: set[tuple[str, Key]],
     fixed: frozenset = frozenset(),
+    memberships: Mapping[Key, list[Margin]] | None = None,
 ) -> bool:
     """Suppress one more figure to widen ``target``'s range. False when nothing is left.
 
@@ -655,9 +705,12 @@ def _protect_one(
                 suppressed_margins.add((m.kind, m.key))
                 return True
     if target[0] == "cell":
-        involved = [
-            m for m in margins if target[1] in m.cells and (m.kind, m.key) not in suppressed_margins
-        ]
+        containing = (
+            memberships.get(target[1], ())
+            if memberships is not None
+            else [m for m in margins if target[1] in m.cells]
+        )
+        involved = [m for m in containing if (m.kind, m.key) not in suppressed_margins]
     else:
         involved = [m for m in margins if (m.kind, m.key) == target]
         # A suppressed total is exposed through the totals that contain its cells.
@@ -686,12 +739,23 @@ def _protect_one(
     return False
 
 
-def _area(target: tuple[str, Key], margins: list[Margin]) -> set[Key]:
+def _memberships(margins: list[Margin]) -> dict[Key, list[Margin]]:
+    """The totals each cell is in, in the order of ``margins``."""
+    out: dict[Key, list[Margin]] = defaultdict(list)
+    for m in margins:
+        for c in m.cells:
+            out[c].append(m)
+    return out
+
+
+def _area(
+    target: tuple[str, Key], margins: list[Margin], memberships: Mapping[Key, list[Margin]]
+) -> set[Key]:
     """The cells that share a row or column total with ``target``."""
     if target[0] == "cell":
-        return {
-            c for m in margins if m.kind != "grand" and target[1] in m.cells for c in m.cells
-        } | {target[1]}
+        return {c for m in memberships.get(target[1], ()) if m.kind != "grand" for c in m.cells} | {
+            target[1]
+        }
     return {c for m in margins if (m.kind, m.key) == target for c in m.cells}
 
 
@@ -742,11 +806,15 @@ def protect(
 
     _obvious_complements(cells, suppressed_cells, margins, suppressed_margins, k, fixed)
     safe: set[tuple[str, Key]] = set()
+    witnesses = _Witnesses(cells)
+    memberships = _memberships(margins)
     # Totals never change, so neither does the area of a figure: work each out once.
     areas: dict[tuple[str, Key], set[Key]] = {}
     while True:
         # Every check of a round sees the table as it was when the round began.
-        checks = _checks(cells, set(suppressed_cells), margins, set(suppressed_margins), k, safe)
+        checks = _checks(
+            cells, set(suppressed_cells), margins, set(suppressed_margins), k, safe, witnesses
+        )
         found = progressed = False
         # Several suppressions per round, but never two for figures sharing a total: the
         # first may already protect the second, and the next round will tell. A figure
@@ -754,12 +822,14 @@ def protect(
         touched: set[Key] = set()
         for target, unsafe in checks:
             if target not in areas:
-                areas[target] = _area(target, margins)
+                areas[target] = _area(target, margins, memberships)
             area = areas[target]
             if not area.isdisjoint(touched) or not unsafe():
                 continue
             found = True
-            if _protect_one(target, cells, suppressed_cells, margins, suppressed_margins, fixed):
+            if _protect_one(
+                target, cells, suppressed_cells, margins, suppressed_margins, fixed, memberships
+            ):
                 touched |= area
                 progressed = True
         if not found:
