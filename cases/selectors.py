@@ -345,11 +345,16 @@ def audit_integrity_warning(*, user) -> dict[str, Any] | None:
     }
 
 
+REFERENCE_MAX = Case._meta.get_field("reference").max_length
+
+
 def case_search(*, queryset: QuerySet[Case], query: str) -> QuerySet[Case]:
     """Cases of ``queryset`` (already scoped) whose person matches every term of ``query``, or
     whose reference is ``query``; best matches (most tokens in common) first."""
     terms = search.query_terms(query)
-    reference = Q(reference=query.strip().upper())
+    # References are matched directly, in part too (the number a caseworker remembers).
+    typed = query.strip()
+    reference = Q(reference__icontains=typed) if 0 < len(typed) <= REFERENCE_MAX else Q(pk=None)
     if not terms:
         return queryset.filter(reference)
     term_of = Choose(
