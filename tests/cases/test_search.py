@@ -1,9 +1,11 @@
 import datetime
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 
 from cases import search
+from cases.housekeeping import encryption_keys_rotate
 from cases.models import SearchToken
 from cases.services import case_update
 from tests import factories
@@ -163,3 +165,23 @@ def test_rebuild_all_backfills(case_a):
     SearchToken.objects.all().delete()
     assert search.tokens_rebuild_all(batch_size=1) > 0
     assert SearchToken.objects.filter(person=case_a.person).exists()
+
+
+@pytest.mark.django_db
+def test_top_bar_search_box_on_staff_pages_only(client, caseworker_a, researcher):
+    verified_login(client, caseworker_a)
+    assert 'class="top-search"' in client.get(reverse("dashboard")).content.decode()
+    other = Client()
+    verified_login(other, researcher)
+    assert 'class="top-search"' not in other.get(reverse("dashboard")).content.decode()
+
+
+@pytest.mark.django_db
+def test_key_rotation_rebuilds_tokens(settings, case_a):
+    settings.BLIND_INDEX_KEY = "a-new-blind-index-key"
+    encryption_keys_rotate(batch_size=1)
+    stored = {
+        bytes(t)
+        for t in SearchToken.objects.filter(person=case_a.person).values_list("token", flat=True)
+    }
+    assert stored & search.query_terms(case_a.person.given_name)[0]
