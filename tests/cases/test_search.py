@@ -1,12 +1,14 @@
 import datetime
+import io
 
 import pytest
+from django.core.management import CommandError, call_command
 from django.test import Client
 from django.urls import reverse
 
 from cases import search
 from cases.housekeeping import encryption_keys_rotate
-from cases.models import SearchToken
+from cases.models import Person, SearchToken
 from cases.services import case_update
 from tests import factories
 from tests.second_factor import SECOND_FACTOR_QUERIES, verified_login
@@ -185,3 +187,23 @@ def test_key_rotation_rebuilds_tokens(settings, case_a):
         for t in SearchToken.objects.filter(person=case_a.person).values_list("token", flat=True)
     }
     assert stored & search.query_terms(case_a.person.given_name)[0]
+
+
+@pytest.mark.django_db
+def test_seeded_persons_are_findable():
+    call_command("seed_demo", cases=5, seed=7, force=True, stdout=io.StringIO())
+    persons_with_tokens = SearchToken.objects.values("person_id").distinct().count()
+    assert persons_with_tokens == Person.objects.count() == 5
+
+
+@pytest.mark.django_db
+def test_backfill_command(case_a):
+    SearchToken.objects.all().delete()
+    out = io.StringIO()
+    call_command("rebuild_search_tokens", stdout=out)
+    assert SearchToken.objects.filter(person=case_a.person).exists()
+
+
+def test_backfill_command_refuses_a_bad_batch_size():
+    with pytest.raises(CommandError):
+        call_command("rebuild_search_tokens", batch_size=0)
