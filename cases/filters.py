@@ -12,6 +12,8 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Membership, Mission, User
 
 from .models import AuditAction, AuditEvent, Case
+from .search import QUERY_MAX_LENGTH
+from .selectors import case_search
 from .vocabularies import CaseStatus, country_choices
 
 ANY = _("Any")
@@ -19,10 +21,9 @@ ANY = _("Any")
 
 class CaseFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(
-        field_name="reference",
-        lookup_expr="icontains",
-        label=_("Reference contains"),
-        max_length=32,
+        label=_("Name, alias, phone, date of birth or reference"),
+        max_length=QUERY_MAX_LENGTH,
+        method="filter_search",
     )
     # Status is a plain column of the case: no join can repeat a row, so no DISTINCT.
     status = django_filters.MultipleChoiceFilter(
@@ -84,6 +85,9 @@ class CaseFilter(django_filters.FilterSet):
         self.filters["assigned_to"].queryset = User.objects.filter(
             memberships__mission__in=missions, memberships__role=Membership.Role.CASEWORKER
         ).distinct()
+
+    def filter_search(self, queryset, name, value):
+        return case_search(queryset=queryset, query=value)
 
     def filter_citizenship(self, queryset, name, value):
         return queryset.filter(person__citizenships__contains=[value])

@@ -18,7 +18,7 @@ from accounts.models import User
 from config import db_roles
 from config.errors import ApplicationError
 
-from . import audit_chain, crypto
+from . import audit_chain, crypto, search
 from .audit import audit_record
 from .fields import EncryptedTextField
 from .models import AuditAction, AuditCheckpoint, AuditEvent
@@ -406,6 +406,9 @@ def encryption_keys_rotate(*, actor: User | None = None, batch_size: int = 1000)
             after = keys[-1]
         rows_by_model[model._meta.label_lower] = rows_done
     counts = {"rows": sum(rows_by_model.values()), "values": values_total}
+    # Search tokens are keyed with the blind-index key; rebuilding them here means a rotation
+    # of that key is one command too.
+    counts["search_tokens"] = search.tokens_rebuild_all(batch_size=batch_size)
     with transaction.atomic():
         audit_record(
             actor=actor,

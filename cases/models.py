@@ -93,6 +93,20 @@ class Person(models.Model):
         return f"Person {self.pk}"
 
 
+class SearchToken(models.Model):
+    """One keyed search token of a person's identity (see ``cases/search.py``)."""
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="search_tokens")
+    kind = models.CharField(max_length=1)
+    token = models.BinaryField(max_length=16)
+
+    class Meta:
+        indexes = [models.Index(fields=["token", "person"], name="searchtoken_token_person")]
+
+    def __str__(self) -> str:
+        return f"SearchToken {self.pk}"
+
+
 class CaseQuerySet(models.QuerySet):
     def visible_to(self, user) -> CaseQuerySet:
         """The one access rule: which cases a user may read or change."""

@@ -8,12 +8,14 @@ from collections.abc import Iterable
 from typing import Any, TypeVar
 
 from django.db import models
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Case as Choose
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.http import Http404
 from django.utils import timezone
 
 from accounts.models import Mission
 
+from . import search
 from .audit import audit_record, refuse_access
 from .models import (
     PERSON_IDENTITY_FIELDS,
@@ -22,6 +24,7 @@ from .models import (
     Case,
     CaseClosureRequest,
     CaseLink,
+    SearchToken,
 )
 from .vocabularies import CLOSED_STATUSES, CaseStatus
 
@@ -340,3 +343,40 @@ def audit_integrity_warning(*, user) -> dict[str, Any] | None:
         "stale": stale,
         "problems": problems,
     }
+
+
+REFERENCE_MAX = Case._meta.get_field("reference").max_length
+
+
+def case_search(*, queryset: QuerySet[Case], query: str) -> QuerySet[Case]:
+    """Cases of ``queryset`` (already scoped) whose person matches every term of ``query``, or
+    whose reference is ``query``; best matches (most tokens in common) first."""
+    terms = search.query_terms(query)
+    # References are matched directly, in part too (the number a caseworker remembers).
+    typed = query.strip()
+    reference = Q(reference__icontains=typed) if 0 < len(typed) <= REFERENCE_MAX else Q(pk=None)
+    if not terms:
+        return queryset.filter(reference)
+    term_of = Choose(
+        *[When(token__in=list(tokens), then=Value(n)) for n, tokens in enumerate(terms)],
+        output_field=IntegerField(),
+    )
+    every = set().union(*terms)
+    persons = (
+        SearchToken.objects.filter(token__in=list(every))
+        .values("person_id")
+        .annotate(terms=Count(term_of, distinct=True))
+        .filter(terms=len(terms))
+        .values("person_id")
+    )
+    score = (
+        SearchToken.objects.filter(person_id=OuterRef("person_id"), token__in=list(every))
+        .values("person_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return (
+        queryset.filter(Q(person_id__in=persons) | reference)
+        .annotate(search_score=Subquery(score, output_field=IntegerField()))
+        .order_by(models.F("search_score").desc(nulls_last=True), "-registered_on", "-reference")
+    )

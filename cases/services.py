@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Membership, Mission, User
 from config.errors import ApplicationError, StaleVersionError
 
-from . import crypto
+from . import crypto, search
 from .audit import audit_record
 from .models import (
     PERSON_IDENTITY_FIELDS,
@@ -181,6 +181,7 @@ def case_create(
     _derive_person(new_person, registered_on=registered_on)
     new_person.full_clean()
     new_person.save()
+    search.tokens_rebuild([new_person])
 
     case = Case(
         mission=mission,
@@ -232,6 +233,7 @@ def case_update(*, actor: User, case_id: Any, version: int, data: dict[str, Any]
     _derive_person(person, registered_on=case.registered_on)
     person.full_clean()
     person.save()
+    search.tokens_rebuild([person])
     if person.blind_index != old_blind_index:
         # A corrected name or birth date can reveal an earlier case of the same person.
         case_link_same_person(case=case)

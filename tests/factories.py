@@ -22,7 +22,7 @@ from assistance.models import (
     TransportMeans,
     TravelDocumentStatus,
 )
-from cases import crypto
+from cases import crypto, search
 from cases.models import AuditAction, AuditEvent, Case, CaseAccessReason, CaseMissionAccess, Person
 from cases.vocabularies import CaseStatus, Gender, OrganisationType, ReferralReason, SupportPlanType
 from research_exports.models import Extract, MartRow, MartSnapshot, ResearchRelease
@@ -79,6 +79,7 @@ class ResearcherFactory(UserFactory):
 class PersonFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Person
+        skip_postgeneration_save = True
 
     given_name = factory.Faker("first_name")
     family_name = factory.Faker("last_name")
@@ -95,6 +96,12 @@ class PersonFactory(factory.django.DjangoModelFactory):
             given_name=o.given_name, family_name=o.family_name, date_of_birth=o.date_of_birth
         )
     )
+
+    @factory.post_generation
+    def search_tokens(obj, create, extracted, **kwargs):
+        # As the services do: every stored person is findable.
+        if create:
+            search.tokens_rebuild([obj])
 
 
 class CaseFactory(factory.django.DjangoModelFactory):

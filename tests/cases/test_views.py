@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cases.models import AuditAction, AuditEvent, Case, Person
+from cases.search import QUERY_MAX_LENGTH
 from cases.services import STALE_VERSION_MESSAGE, case_update
 from cases.views import CASE_CREATED_MESSAGE
 from cases.vocabularies import CaseStatus, Gender
@@ -142,7 +143,7 @@ def test_list_filters_by_reference(client_for, caseworker_a, mission_a):
         {"citizenship": "XXX"},
         {"mission": "abc"},
         {"assigned_to": "99999999999999999999999"},
-        {"q": "A" * 200},
+        {"q": "A" * (QUERY_MAX_LENGTH + 1)},
     ],
 )
 def test_invalid_filter_shows_errors_and_no_rows(client_for, caseworker_a, case_a, params):

@@ -34,7 +34,7 @@ from assistance.models import (
     Referral,
     SupportPlan,
 )
-from cases import synthetic
+from cases import search, synthetic
 from cases.bulk import copy_into, encrypt_columns
 from cases.fields import EncryptedTextField
 from cases.models import Case, Person
@@ -303,6 +303,7 @@ class Command(BaseCommand):
                 closure_rng, cases=cases, reviewer=reviewer, today=today, now=now
             )
             _copy_rows(Person, persons)
+            search.tokens_rebuild(persons)
             _copy_rows(Case, cases)
             synthetic.closures_save(closures)
             screenings += screening_synthetic.screenings_seed(
