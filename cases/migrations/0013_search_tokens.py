@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0011_audit_retention_anchor'),
+        ('cases', '0012_cases_imported_audit_action'),
     ]
 
     operations = [
