@@ -35,6 +35,7 @@ from accounts.models import Mission, User
 from cases.audit import audit_record
 from cases.bulk import CopyTable
 from cases.models import AuditAction, Case, Person
+from cases.search import tokens_rebuild
 from cases.services import (
     case_reference_format,
     case_reference_reserve,
@@ -523,6 +524,8 @@ class _Writer:
                 }
             )
         people.write()
+        # Imported persons are found by name like every other, from the first minute.
+        tokens_rebuild(person for _prepared, person in rows)
         cases.write()
         screenings.write()
         events.write()

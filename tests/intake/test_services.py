@@ -6,6 +6,7 @@ from django.db import connection
 
 from cases import crypto
 from cases.models import AuditAction, AuditEvent, Case, Person
+from cases.selectors import case_search
 from cases.vocabularies import CaseStatus
 from config.errors import ApplicationError
 from intake import messages, services, storage
@@ -54,6 +55,14 @@ def test_a_valid_file_imports_people_cases_screenings_and_route(upload, run, mis
     second = ImportedRecord.objects.get(external_id="L-2").case
     assert second.status == CaseStatus.SCREENING
     assert second.screenings.get().status == Screening.Status.DRAFT
+
+
+def test_imported_persons_are_found_by_name(upload, run):
+    run(upload(csv_text(*ROWS)))
+
+    found = case_search(queryset=Case.objects.all(), query="amina 1999")
+
+    assert [c.person.given_name for c in found.select_related("person")] == ["Amina"]
 
 
 def test_identity_is_encrypted_at_rest(upload, run):
