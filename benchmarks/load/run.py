@@ -510,6 +510,8 @@ def main(argv: list[str] | None = None) -> int:
                 "--csv",
                 str(stats_prefix),
                 "--only-summary",
+                # Figures from the moment every user is spawned, not the sign-in rush.
+                "--reset-stats",
                 "--loglevel",
                 "WARNING",
                 "--stop-timeout",
