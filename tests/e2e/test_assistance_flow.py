@@ -89,7 +89,8 @@ def test_interview_services_return_and_destination_mission_continues(
     page.goto(case_url)
     page.get_by_role("link", name="Record an assistance interview").click()
     page.locator('input[name="interview_date"]').fill(iso(0))
-    page.locator('select[name="language"]').select_option("th")
+    # The interview's own language field (the page also has the language switcher's select).
+    page.locator('main select[name="language"]').select_option("th")
     page.locator('input[name="immediate_needs"][value="Shelter"]').check()
     page.locator(f'input[name="safety_risk_level"][value="{RiskLevel.MEDIUM}"]').check()
     page.locator('textarea[name="safety_risk_reasoning"]').fill("Recruiter knows the family.")
