@@ -29,7 +29,9 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/harbour_bench_import"
-DEFAULT_CTDC = REPO.parent.parent / "shared" / "data" / "ctdc" / "ctdc-global-synthetic-2021.csv.gz"
+DEFAULT_CTDC = REPO.parent / "shared" / "data" / "ctdc" / "ctdc-global-synthetic-2021.csv.gz"
+# A clone without the shared data folder beside it (CI) smoke-tests on the committed sample.
+SAMPLE_CTDC = REPO / "tests" / "intake" / "fixtures" / "ctdc-2021-sample.csv"
 TARGET_SECONDS = 180
 TARGET_RSS_MB = 300
 SMOKE_ROWS = 300
@@ -82,6 +84,10 @@ def parse_args() -> argparse.Namespace:
     args = parser.parse_args()
     if args.smoke:
         args.rows, args.ctdc_rows = SMOKE_ROWS, SMOKE_ROWS
+        if not args.ctdc.exists():
+            args.ctdc = SAMPLE_CTDC
+    if not args.ctdc.exists():
+        parser.error(f"no CTDC file at {args.ctdc}; pass --ctdc FILE")
     return args
 
 

@@ -248,6 +248,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "CountryEnum": "cases.vocabularies.country_choices",
         "LanguageEnum": "cases.vocabularies.language_choices",
+        # The languages Harbour speaks (an extract's dictionary and report), not ISO 639 at large.
+        "InterfaceLanguageEnum": LANGUAGES,
         "CaseStatusEnum": "cases.vocabularies.CaseStatus",
         "ScreeningStatusEnum": "screening.models.Screening.Status",
         "VulnerabilityEnum": "cases.vocabularies.Vulnerability",

@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from cases import crypto
 from cases.models import AuditAction, AuditEvent, Case, Person
 from cases.search import QUERY_MAX_LENGTH
 from cases.services import STALE_VERSION_MESSAGE, case_update
@@ -225,13 +226,39 @@ def test_list_query_count_does_not_grow_with_rows(
     assert with_fifty == with_five
 
 
-def test_list_never_decrypts_identity(client_for, caseworker_a, case_a, monkeypatch):
-    def refuse(token):
-        raise AssertionError("identity decrypted for a list")
+def _refuse_identity_decryption(monkeypatch, case) -> None:
+    """Make decrypting this case's stored identity fail; other values (the session's
+    authenticator app secret is encrypted too) still decrypt."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT given_name, family_name FROM cases_person WHERE id = %s", [case.person_id]
+        )
+        stored = [token for token in cursor.fetchone() if token]
+    identity = {*stored, *(t.encode() if isinstance(t, str) else t.decode() for t in stored)}
+    assert identity
+    decrypt = crypto.decrypt
 
-    monkeypatch.setattr("cases.crypto.decrypt", refuse)
+    def refuse_identity(token):
+        if token in identity:
+            raise AssertionError("identity decrypted for a list")
+        return decrypt(token)
+
+    monkeypatch.setattr("cases.crypto.decrypt", refuse_identity)
+
+
+def test_list_never_decrypts_identity(client_for, caseworker_a, case_a, monkeypatch):
+    _refuse_identity_decryption(monkeypatch, case_a)
 
     assert client_for(caseworker_a).get(LIST_URL).status_code == 200
+
+
+def test_the_identity_guard_catches_a_page_that_decrypts(caseworker_a, case_a, monkeypatch):
+    client = Client(raise_request_exception=True)
+    verified_login(client, caseworker_a)
+    _refuse_identity_decryption(monkeypatch, case_a)
+
+    with pytest.raises(AssertionError, match="identity decrypted"):
+        client.get(detail_url(case_a))
 
 
 # Researchers: every case URL is a 404.
