@@ -92,6 +92,15 @@ class HarbourUser(HttpUser):
             response.failure(f"{name}: HTTP {response.status_code}, not saved: {errors[:2]}")
             return None
 
+    def fill_and_submit(self, url: str, *, page_name: str, field: str, **submit) -> None:
+        """Open a form page, keep what it filled, fill what is required, and submit it."""
+        page = self.client.get(url, name=page_name)
+        form = form_with(page.text, field)
+        if form is None:
+            return
+        form.fill_required()
+        self.submit(url, form, **submit)
+
 
 class Caseworker(HarbourUser):
     weight = 8
@@ -129,15 +138,10 @@ class Caseworker(HarbourUser):
         if not self.drafts:
             return
         screening = random.choice(self.drafts)
-        url = f"/screenings/{screening}/sections/interview/"
-        page = self.client.get(url, name="screening section")
-        form = form_with(page.text, "version")
-        if form is None:
-            return
-        form.fill_required()
-        self.submit(
-            url,
-            form,
+        self.fill_and_submit(
+            f"/screenings/{screening}/sections/interview/",
+            page_name="screening section",
+            field="version",
             name="screening section save",
             kind="screening_section_saved",
             success=re.compile(r"/screenings/[0-9a-f-]{36}/"),
@@ -148,15 +152,10 @@ class Caseworker(HarbourUser):
         if not self.active_cases:
             return
         case = random.choice(self.active_cases)
-        url = f"/assistance/cases/{case}/services/new/"
-        page = self.client.get(url, name="service form")
-        form = form_with(page.text, "category")
-        if form is None:
-            return
-        form.fill_required()
-        self.submit(
-            url,
-            form,
+        self.fill_and_submit(
+            f"/assistance/cases/{case}/services/new/",
+            page_name="service form",
+            field="category",
             name="service save",
             kind="service_recorded",
             success=re.compile(r"/assistance/cases/[0-9a-f-]{36}/services/$"),
