@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from cases.fields import EncryptedTextField
 from cases.vocabularies import (
@@ -51,12 +51,12 @@ ROW_LABELS = {
     "perpetrators": gettext_lazy("Perpetrators"),
 }
 
-UNKNOWN_ITEM_MESSAGE = "This is not an item of the trafficking profile."
-LIST_REQUIRED_MESSAGE = "Give a list of codes."
-ROW_REQUIRED_MESSAGE = "Give the answers of the row."
-UNKNOWN_ROW_FIELD_MESSAGE = "This answer does not belong to the row."
-VALUE_INVALID_MESSAGE = "Enter a valid value."
-TEXT_TOO_LONG_MESSAGE = "Keep this under 200 characters."
+UNKNOWN_ITEM_MESSAGE = gettext_noop("This is not an item of the trafficking profile.")
+LIST_REQUIRED_MESSAGE = gettext_noop("Give a list of codes.")
+ROW_REQUIRED_MESSAGE = gettext_noop("Give the answers of the row.")
+UNKNOWN_ROW_FIELD_MESSAGE = gettext_noop("This answer does not belong to the row.")
+VALUE_INVALID_MESSAGE = gettext_noop("Enter a valid value.")
+TEXT_TOO_LONG_MESSAGE = gettext_noop("Keep this under 200 characters.")
 # As in the screening's form: a place, not a narrative.
 MAX_PLACE_LENGTH = 200
 

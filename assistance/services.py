@@ -15,6 +15,7 @@ from django.db import models, transaction
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from accounts.models import Mission, User
 from cases.audit import audit_record
@@ -61,85 +62,103 @@ from .selectors import (
     trafficking_profile_item,
 )
 
-NOT_ADMIN_MESSAGE = "Only a central administrator can do this."
-CASE_NOT_ACTIVE_MESSAGE = "Assistance can only be recorded for an active case."
-STALE_MESSAGE = (
+NOT_ADMIN_MESSAGE = gettext_noop("Only a central administrator can do this.")
+CASE_NOT_ACTIVE_MESSAGE = gettext_noop("Assistance can only be recorded for an active case.")
+STALE_MESSAGE = gettext_noop(
     "This record was changed by someone else since you opened it. Reload it; "
     "nothing you submitted was saved."
 )
-PLAN_EXISTS_MESSAGE = "This case already has a support plan; edit it instead."
-END_BEFORE_START_MESSAGE = "The end date is before the start date."
-SUB_TYPE_MISMATCH_MESSAGE = "This sub-type does not belong to the chosen category."
-STAY_DATES_ONLY_FOR_ACCOMMODATION = "Admission and exit dates apply only to accommodation."
-ORGANISATION_REQUIRED_MESSAGE = "Choose the partner organisation providing this service."
-ORGANISATION_NOT_ALLOWED_MESSAGE = "A service provided by IOM has no partner organisation."
-INACTIVE_ORGANISATION_MESSAGE = "This organisation is not active in the directory."
-COST_INVALID_MESSAGE = "Enter the cost as a number, e.g. 125.50."
-COST_NEGATIVE_MESSAGE = "A cost cannot be negative."
-COST_PRECISION_MESSAGE = "A cost has at most two decimal places."
-COST_TOO_LARGE_MESSAGE = "This cost is too large."
-CURRENCY_INVALID_MESSAGE = "Enter an ISO 4217 currency code, e.g. EUR."
-CURRENCY_REQUIRED_MESSAGE = "Give the currency of the cost."
-CURRENCY_WITHOUT_COST_MESSAGE = "A currency applies only with a cost."
-SERVICE_FINAL_MESSAGE = "This service is finished; its status can no longer change."
-SERVICE_TRANSITION_MESSAGE = "A service cannot move to this status from its current one."
-CONSENT_REQUIRED_MESSAGE = (
+PLAN_EXISTS_MESSAGE = gettext_noop("This case already has a support plan; edit it instead.")
+END_BEFORE_START_MESSAGE = gettext_noop("The end date is before the start date.")
+SUB_TYPE_MISMATCH_MESSAGE = gettext_noop("This sub-type does not belong to the chosen category.")
+STAY_DATES_ONLY_FOR_ACCOMMODATION = gettext_noop(
+    "Admission and exit dates apply only to accommodation."
+)
+ORGANISATION_REQUIRED_MESSAGE = gettext_noop(
+    "Choose the partner organisation providing this service."
+)
+ORGANISATION_NOT_ALLOWED_MESSAGE = gettext_noop(
+    "A service provided by IOM has no partner organisation."
+)
+INACTIVE_ORGANISATION_MESSAGE = gettext_noop("This organisation is not active in the directory.")
+COST_INVALID_MESSAGE = gettext_noop("Enter the cost as a number, e.g. 125.50.")
+COST_NEGATIVE_MESSAGE = gettext_noop("A cost cannot be negative.")
+COST_PRECISION_MESSAGE = gettext_noop("A cost has at most two decimal places.")
+COST_TOO_LARGE_MESSAGE = gettext_noop("This cost is too large.")
+CURRENCY_INVALID_MESSAGE = gettext_noop("Enter an ISO 4217 currency code, e.g. EUR.")
+CURRENCY_REQUIRED_MESSAGE = gettext_noop("Give the currency of the cost.")
+CURRENCY_WITHOUT_COST_MESSAGE = gettext_noop("A currency applies only with a cost.")
+SERVICE_FINAL_MESSAGE = gettext_noop("This service is finished; its status can no longer change.")
+SERVICE_TRANSITION_MESSAGE = gettext_noop(
+    "A service cannot move to this status from its current one."
+)
+CONSENT_REQUIRED_MESSAGE = gettext_noop(
     "Record the person's consent before making a referral that shares their personal data."
 )
-INCOMING_CONSENT_MESSAGE = "Consent to share applies only to an outgoing referral."
-LEGS_NOT_ALLOWED_MESSAGE = "Local integration involves no travel, so it has no legs."
-LEGS_REQUIRED_MESSAGE = "Add at least one leg of the journey."
-SAME_COUNTRY_MESSAGE = "Origin and destination are the same country."
-LOCAL_INTEGRATION_COUNTRY_MESSAGE = "Local integration stays in the origin country."
-RECEPTION_BOTH_MESSAGE = "Choose a receiving organisation or a receiving mission, not both."
-OPEN_MOVEMENT_EXISTS_MESSAGE = "This case already has a movement in progress."
-MOVEMENT_ORDER_MESSAGE = (
+INCOMING_CONSENT_MESSAGE = gettext_noop("Consent to share applies only to an outgoing referral.")
+LEGS_NOT_ALLOWED_MESSAGE = gettext_noop("Local integration involves no travel, so it has no legs.")
+LEGS_REQUIRED_MESSAGE = gettext_noop("Add at least one leg of the journey.")
+SAME_COUNTRY_MESSAGE = gettext_noop("Origin and destination are the same country.")
+LOCAL_INTEGRATION_COUNTRY_MESSAGE = gettext_noop("Local integration stays in the origin country.")
+RECEPTION_BOTH_MESSAGE = gettext_noop(
+    "Choose a receiving organisation or a receiving mission, not both."
+)
+OPEN_MOVEMENT_EXISTS_MESSAGE = gettext_noop("This case already has a movement in progress.")
+MOVEMENT_ORDER_MESSAGE = gettext_noop(
     "A movement goes planned, confirmed, departed, arrived, in that order, or is cancelled."
 )
-MOVEMENT_FINAL_MESSAGE = "This movement has arrived or been cancelled; it can no longer change."
-NO_GO_MESSAGE = "The pre-departure assessment is no-go: the person cannot depart."
-ASSESSMENT_REQUIRED_MESSAGE = "Record a go pre-departure assessment before departure."
-ASSESSMENT_REASONING_REQUIRED = "Give the reasoning of the assessment."
-DECISION_REQUIRED_MESSAGE = "Choose go or no-go."
-DOCUMENT_PENDING_MESSAGE = "The travel document is still being issued."
-ORGANISATION_EXISTS_MESSAGE = "This organisation is already in the directory."
-REASON_REQUIRED_MESSAGE = "Choose a reason."
-INTERVIEWER_OUT_OF_SCOPE_MESSAGE = "The interviewer must be able to see this case."
-ACCESS_OWN_MISSION_MESSAGE = "The case already belongs to this mission."
-ACCESS_EXISTS_MESSAGE = "The case is already shared with this mission."
-INACTIVE_MISSION_MESSAGE = "This mission is not active."
-ACCESS_NOT_LIVE_MESSAGE = "This sharing has already been revoked."
-KIND_REQUIRED_MESSAGE = "Choose addition or correction."
-CHANGE_REASON_REQUIRED_MESSAGE = "Give the reason for the change."
-INTERVIEW_NOT_OF_CASE_MESSAGE = "Choose an assistance interview of this case."
-ROW_REQUIRED_MESSAGE = "Choose the row of the screening that this corrects."
-ROW_NOT_FOUND_MESSAGE = "The current screening has no such row."
-ROW_ONLY_FOR_CORRECTION_MESSAGE = "An addition adds a new row; only a correction names a row."
-ROW_ONLY_FOR_ROWS_MESSAGE = "Only route steps and perpetrators have rows."
-NOTHING_TO_ADD_MESSAGE = "An addition needs an answer to add."
-ADDITION_CHANGES_ANSWER_MESSAGE = (
+MOVEMENT_FINAL_MESSAGE = gettext_noop(
+    "This movement has arrived or been cancelled; it can no longer change."
+)
+NO_GO_MESSAGE = gettext_noop("The pre-departure assessment is no-go: the person cannot depart.")
+ASSESSMENT_REQUIRED_MESSAGE = gettext_noop("Record a go pre-departure assessment before departure.")
+ASSESSMENT_REASONING_REQUIRED = gettext_noop("Give the reasoning of the assessment.")
+DECISION_REQUIRED_MESSAGE = gettext_noop("Choose go or no-go.")
+DOCUMENT_PENDING_MESSAGE = gettext_noop("The travel document is still being issued.")
+ORGANISATION_EXISTS_MESSAGE = gettext_noop("This organisation is already in the directory.")
+REASON_REQUIRED_MESSAGE = gettext_noop("Choose a reason.")
+INTERVIEWER_OUT_OF_SCOPE_MESSAGE = gettext_noop("The interviewer must be able to see this case.")
+ACCESS_OWN_MISSION_MESSAGE = gettext_noop("The case already belongs to this mission.")
+ACCESS_EXISTS_MESSAGE = gettext_noop("The case is already shared with this mission.")
+INACTIVE_MISSION_MESSAGE = gettext_noop("This mission is not active.")
+ACCESS_NOT_LIVE_MESSAGE = gettext_noop("This sharing has already been revoked.")
+KIND_REQUIRED_MESSAGE = gettext_noop("Choose addition or correction.")
+CHANGE_REASON_REQUIRED_MESSAGE = gettext_noop("Give the reason for the change.")
+INTERVIEW_NOT_OF_CASE_MESSAGE = gettext_noop("Choose an assistance interview of this case.")
+ROW_REQUIRED_MESSAGE = gettext_noop("Choose the row of the screening that this corrects.")
+ROW_NOT_FOUND_MESSAGE = gettext_noop("The current screening has no such row.")
+ROW_ONLY_FOR_CORRECTION_MESSAGE = gettext_noop(
+    "An addition adds a new row; only a correction names a row."
+)
+ROW_ONLY_FOR_ROWS_MESSAGE = gettext_noop("Only route steps and perpetrators have rows.")
+NOTHING_TO_ADD_MESSAGE = gettext_noop("An addition needs an answer to add.")
+ADDITION_CHANGES_ANSWER_MESSAGE = gettext_noop(
     "This would change the current answer, not add to it: record a correction instead."
 )
-NO_CHANGE_MESSAGE = "This is the current answer already."
-DETAIL_DUPLICATE_MESSAGE = "The same change is already waiting for review."
-DETAIL_ALREADY_REVIEWED_MESSAGE = "This change has already been reviewed."
-SELF_REVIEW_MESSAGE = "You recorded this change, so someone else must review it."
-SCREENING_CHANGED_MESSAGE = (
+NO_CHANGE_MESSAGE = gettext_noop("This is the current answer already.")
+DETAIL_DUPLICATE_MESSAGE = gettext_noop("The same change is already waiting for review.")
+DETAIL_ALREADY_REVIEWED_MESSAGE = gettext_noop("This change has already been reviewed.")
+SELF_REVIEW_MESSAGE = gettext_noop("You recorded this change, so someone else must review it.")
+SCREENING_CHANGED_MESSAGE = gettext_noop(
     "A newer screening was approved since this correction was recorded: its rows may differ. "
     "Reject it and record the correction again."
 )
-PROPOSER_NOT_OF_CASE_MISSION_MESSAGE = (
+PROPOSER_NOT_OF_CASE_MISSION_MESSAGE = gettext_noop(
     "Only a caseworker of the case's own mission can propose sharing it."
 )
-PROPOSAL_PENDING_MESSAGE = "Sharing with this mission has already been proposed."
-DECIDER_NOT_OF_RECEIVING_MESSAGE = "Only a caseworker of the receiving mission can decide."
-SELF_DECISION_MESSAGE = "You made this proposal, so you cannot decide it."
-DUAL_MEMBERSHIP_MESSAGE = (
+PROPOSAL_PENDING_MESSAGE = gettext_noop("Sharing with this mission has already been proposed.")
+DECIDER_NOT_OF_RECEIVING_MESSAGE = gettext_noop(
+    "Only a caseworker of the receiving mission can decide."
+)
+SELF_DECISION_MESSAGE = gettext_noop("You made this proposal, so you cannot decide it.")
+DUAL_MEMBERSHIP_MESSAGE = gettext_noop(
     "You work for both missions, so you cannot decide alone: another caseworker of the "
     "receiving mission must decide."
 )
-PROPOSAL_NOT_PENDING_MESSAGE = "This proposal has already been decided or withdrawn."
-WITHDRAWER_NOT_PROPOSING_MESSAGE = "Only the proposing mission can withdraw this proposal."
+PROPOSAL_NOT_PENDING_MESSAGE = gettext_noop("This proposal has already been decided or withdrawn.")
+WITHDRAWER_NOT_PROPOSING_MESSAGE = gettext_noop(
+    "Only the proposing mission can withdraw this proposal."
+)
 
 ASSISTANCE_CASE_STATUSES = frozenset({CaseStatus.ACTIVE, CaseStatus.FOLLOW_UP})
 COST_MAX = Decimal("9999999999.99")

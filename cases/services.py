@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from accounts.models import Membership, Mission, User
 from config.errors import ApplicationError, StaleVersionError
@@ -34,28 +35,32 @@ CODED_PERSON_FIELDS = ("gender", "birth_year", "citizenships", "languages")
 PERSON_FIELDS = IDENTITY_FIELDS + CODED_PERSON_FIELDS
 CASE_FIELDS = ("registered_on", "assigned_to")
 
-STALE_VERSION_MESSAGE = (
+STALE_VERSION_MESSAGE = gettext_noop(
     "This case was changed by someone else since you opened it. "
     "Reload it to see their changes; nothing you submitted was saved."
 )
-MISSION_NOT_ALLOWED_MESSAGE = "You cannot register cases for this mission."
-ASSIGNEE_NOT_CASEWORKER_MESSAGE = "The assigned person is not a caseworker of the case's mission."
-CASE_CLOSED_MESSAGE = (
+MISSION_NOT_ALLOWED_MESSAGE = gettext_noop("You cannot register cases for this mission.")
+ASSIGNEE_NOT_CASEWORKER_MESSAGE = gettext_noop(
+    "The assigned person is not a caseworker of the case's mission."
+)
+CASE_CLOSED_MESSAGE = gettext_noop(
     "This case is closed and can no longer be changed. A central administrator can reopen it."
 )
-CASE_NOT_CLOSED_MESSAGE = "Only a closed case can be reopened."
-CLOSURE_PENDING_MESSAGE = "A closure request for this case is already waiting for a decision."
-CLOSURE_NOT_PENDING_MESSAGE = "This closure request has already been decided."
-CLOSURE_STALE_MESSAGE = (
+CASE_NOT_CLOSED_MESSAGE = gettext_noop("Only a closed case can be reopened.")
+CLOSURE_PENDING_MESSAGE = gettext_noop(
+    "A closure request for this case is already waiting for a decision."
+)
+CLOSURE_NOT_PENDING_MESSAGE = gettext_noop("This closure request has already been decided.")
+CLOSURE_STALE_MESSAGE = gettext_noop(
     "This closure request was decided or changed since you opened it. "
     "Reload it; nothing you submitted was saved."
 )
-SELF_APPROVAL_MESSAGE = "You cannot decide on a closure you requested."
-NOT_CENTRAL_ADMIN_MESSAGE = "Only a central administrator can do this."
-UNKNOWN_REASON_MESSAGE = "Choose one of the listed reasons."
-COMMENT_REQUIRED_MESSAGE = "Explain the reason in the comment."
-RETURN_COMMENT_REQUIRED_MESSAGE = "Say why the request is returned."
-COMMENT_TOO_LONG_MESSAGE = "Keep the comment to at most 2000 characters."
+SELF_APPROVAL_MESSAGE = gettext_noop("You cannot decide on a closure you requested.")
+NOT_CENTRAL_ADMIN_MESSAGE = gettext_noop("Only a central administrator can do this.")
+UNKNOWN_REASON_MESSAGE = gettext_noop("Choose one of the listed reasons.")
+COMMENT_REQUIRED_MESSAGE = gettext_noop("Explain the reason in the comment.")
+RETURN_COMMENT_REQUIRED_MESSAGE = gettext_noop("Say why the request is returned.")
+COMMENT_TOO_LONG_MESSAGE = gettext_noop("Keep the comment to at most 2000 characters.")
 COMMENT_MAX_LENGTH = 2000
 # The link is made only when the birth date is known too: names alone are too often shared.
 LINK_SOURCE = "case_link"

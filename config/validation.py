@@ -11,11 +11,12 @@ from typing import Any
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from config.errors import ApplicationError
 
-DATE_IN_FUTURE_MESSAGE = "This date is in the future."
-UNKNOWN_ANSWERS_MESSAGE = "These answers do not belong to this form."
+DATE_IN_FUTURE_MESSAGE = gettext_noop("This date is in the future.")
+UNKNOWN_ANSWERS_MESSAGE = gettext_noop("These answers do not belong to this form.")
 
 
 def error_add(errors: dict[str, list[str]], field: str, message: str) -> None:

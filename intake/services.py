@@ -30,6 +30,7 @@ from django.core.exceptions import ValidationError
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from accounts.models import Mission, User
 from cases.audit import audit_record
@@ -66,12 +67,16 @@ ELIGIBLE_BY_STATUS = {
     TraffickingStatus.NotAVictimOfTrafficking: False,
 }
 
-NOT_ADMINISTRATOR_MESSAGE = "Only a central administrator can import records."
-NOT_VALIDATED_MESSAGE = "This import is not waiting for confirmation."
-NOT_CANCELLABLE_MESSAGE = "This import has finished and can no longer be cancelled."
-NO_REJECTED_ROWS_MESSAGE = "There is no file of rejected rows for this import (any more)."
-SOURCE_INVALID_MESSAGE = "Name the source in at most 64 characters (no leading = + - @)."
-MISSION_INACTIVE_MESSAGE = "Records can only be imported into an active mission."
+NOT_ADMINISTRATOR_MESSAGE = gettext_noop("Only a central administrator can import records.")
+NOT_VALIDATED_MESSAGE = gettext_noop("This import is not waiting for confirmation.")
+NOT_CANCELLABLE_MESSAGE = gettext_noop("This import has finished and can no longer be cancelled.")
+NO_REJECTED_ROWS_MESSAGE = gettext_noop(
+    "There is no file of rejected rows for this import (any more)."
+)
+SOURCE_INVALID_MESSAGE = gettext_noop(
+    "Name the source in at most 64 characters (no leading = + - @)."
+)
+MISSION_INACTIVE_MESSAGE = gettext_noop("Records can only be imported into an active mission.")
 
 
 class ImportCancelled(Exception):

@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from accounts.models import User
 from assistance.models import Movement, MovementType, Organisation, Provider
@@ -52,29 +53,35 @@ from .models import (
 )
 from .selectors import access_item_by_id, access_plan_by_id, access_visit_by_id
 
-CASE_NOT_OPEN_MESSAGE = (
+CASE_NOT_OPEN_MESSAGE = gettext_noop(
     "Reintegration can only be recorded for an active or follow-up case; this case is read-only."
 )
-PLAN_EXISTS_MESSAGE = "This case already has a reintegration plan; edit it instead."
-PLAN_REQUIRED_MESSAGE = "Make the reintegration plan first: visits follow its schedule."
-SCHEDULE_EMPTY_MESSAGE = "Give at least one month for a monitoring visit."
-SCHEDULE_INVALID_MESSAGE = "Give whole numbers of months, e.g. 3, 6, 12."
-SCHEDULE_ORDER_MESSAGE = "Give the months in increasing order, each once, from 1 to 60."
-OPTION_INVALID_MESSAGE = "Choose a type of reintegration support."
-ITEM_FINAL_MESSAGE = "This assistance is finished; its status can no longer change."
-ITEM_TRANSITION_MESSAGE = (
+PLAN_EXISTS_MESSAGE = gettext_noop("This case already has a reintegration plan; edit it instead.")
+PLAN_REQUIRED_MESSAGE = gettext_noop(
+    "Make the reintegration plan first: visits follow its schedule."
+)
+SCHEDULE_EMPTY_MESSAGE = gettext_noop("Give at least one month for a monitoring visit.")
+SCHEDULE_INVALID_MESSAGE = gettext_noop("Give whole numbers of months, e.g. 3, 6, 12.")
+SCHEDULE_ORDER_MESSAGE = gettext_noop(
+    "Give the months in increasing order, each once, from 1 to 60."
+)
+OPTION_INVALID_MESSAGE = gettext_noop("Choose a type of reintegration support.")
+ITEM_FINAL_MESSAGE = gettext_noop("This assistance is finished; its status can no longer change.")
+ITEM_TRANSITION_MESSAGE = gettext_noop(
     "Reintegration assistance cannot move to this status from its current one."
 )
-VISIT_NOT_OPEN_MESSAGE = "This visit is already recorded or cancelled."
-SCORE_REQUIRED_MESSAGE = "Give a score from 1 to 5."
-REASON_REQUIRED_MESSAGE = "Choose the main reason for this score."
-MODE_REQUIRED_MESSAGE = "Choose how the visit was made."
-VISITOR_OUT_OF_SCOPE_MESSAGE = "The visitor must be able to see this case."
-DONE_DATE_REQUIRED_MESSAGE = "Give the date of the visit."
-DONE_BEFORE_REGISTRATION_MESSAGE = "A visit cannot be done before the case was registered."
-PLANNED_DATE_REQUIRED_MESSAGE = "Give the planned date of the visit."
-TOO_FAR_MESSAGE = "This date is too far from today."
-START_DATE_REQUIRED_MESSAGE = "Give the start date of the plan."
+VISIT_NOT_OPEN_MESSAGE = gettext_noop("This visit is already recorded or cancelled.")
+SCORE_REQUIRED_MESSAGE = gettext_noop("Give a score from 1 to 5.")
+REASON_REQUIRED_MESSAGE = gettext_noop("Choose the main reason for this score.")
+MODE_REQUIRED_MESSAGE = gettext_noop("Choose how the visit was made.")
+VISITOR_OUT_OF_SCOPE_MESSAGE = gettext_noop("The visitor must be able to see this case.")
+DONE_DATE_REQUIRED_MESSAGE = gettext_noop("Give the date of the visit.")
+DONE_BEFORE_REGISTRATION_MESSAGE = gettext_noop(
+    "A visit cannot be done before the case was registered."
+)
+PLANNED_DATE_REQUIRED_MESSAGE = gettext_noop("Give the planned date of the visit.")
+TOO_FAR_MESSAGE = gettext_noop("This date is too far from today.")
+START_DATE_REQUIRED_MESSAGE = gettext_noop("Give the start date of the plan.")
 
 MAX_SCHEDULE_MONTH = 60
 # Extra visits are planned within the monitoring horizon, give or take.

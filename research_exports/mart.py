@@ -19,6 +19,7 @@ from django.db import DEFAULT_DB_ALIAS, OperationalError, connection, connection
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from accounts.models import User
 from cases.audit import audit_record
@@ -35,7 +36,9 @@ from .variables import AGE_BANDS, CTDC_GENDER, MEANS_GROUPS, MISSING, MONTH_BAND
 
 logger = logging.getLogger(__name__)
 
-NOT_ADMINISTRATOR_MESSAGE = "Only a central administrator can rebuild the research mart."
+NOT_ADMINISTRATOR_MESSAGE = gettext_noop(
+    "Only a central administrator can rebuild the research mart."
+)
 
 # Key of the transaction-level advisory lock that lets only one rebuild run at a time.
 MART_LOCK_KEY = 0x4D415254

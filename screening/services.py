@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from accounts.models import User
 from cases.audit import audit_record
@@ -24,37 +25,47 @@ from .models import OPEN_CASE_STATUSES, Perpetrator, ReferralSource, Screening, 
 from .sections import SECTIONS, SECTIONS_BEFORE_CONSENT
 from .selectors import access_screening_by_id
 
-CONSENT_REQUIRED_MESSAGE = (
+CONSENT_REQUIRED_MESSAGE = gettext_noop(
     "The person has not consented to the interview: only the consent section can be saved."
 )
-NOT_EDITABLE_MESSAGE = "This screening has been submitted and can no longer be edited."
-STALE_MESSAGE = (
+NOT_EDITABLE_MESSAGE = gettext_noop(
+    "This screening has been submitted and can no longer be edited."
+)
+STALE_MESSAGE = gettext_noop(
     "This screening was changed by someone else since you opened it. Reload it; "
     "nothing you submitted was saved."
 )
-OPEN_SCREENING_EXISTS_MESSAGE = "This case already has a screening in progress."
-CASE_CLOSED_MESSAGE = "This case is closed; reopen it before screening again."
-UNKNOWN_SECTION_MESSAGE = "Unknown section."
-NOT_SUBMITTED_MESSAGE = "Only a submitted screening can be reviewed."
-SELF_REVIEW_MESSAGE = "You cannot review a determination you took part in."
-NOT_REVIEWER_MESSAGE = "Only a central administrator can review determinations."
-RETURN_COMMENT_REQUIRED_MESSAGE = "Say what needs correcting when you return a screening."
-INDUSTRY_WITHOUT_FORCED_LABOUR = (
+OPEN_SCREENING_EXISTS_MESSAGE = gettext_noop("This case already has a screening in progress.")
+CASE_CLOSED_MESSAGE = gettext_noop("This case is closed; reopen it before screening again.")
+UNKNOWN_SECTION_MESSAGE = gettext_noop("Unknown section.")
+NOT_SUBMITTED_MESSAGE = gettext_noop("Only a submitted screening can be reviewed.")
+SELF_REVIEW_MESSAGE = gettext_noop("You cannot review a determination you took part in.")
+NOT_REVIEWER_MESSAGE = gettext_noop("Only a central administrator can review determinations.")
+RETURN_COMMENT_REQUIRED_MESSAGE = gettext_noop(
+    "Say what needs correcting when you return a screening."
+)
+INDUSTRY_WITHOUT_FORCED_LABOUR = gettext_noop(
     "Industries apply only when the exploitation includes forced labour."
 )
-SEX_TYPE_WITHOUT_SEXUAL_EXPLOITATION = (
+SEX_TYPE_WITHOUT_SEXUAL_EXPLOITATION = gettext_noop(
     "Types of sexual exploitation apply only when the exploitation includes sexual exploitation."
 )
-ORG_TYPE_WITHOUT_REFERRAL = "An organisation type applies only to a referral by an organisation."
-REQUIRED_MESSAGE = "This answer is required before submitting."
-DATE_ORDER_MESSAGE = (
+ORG_TYPE_WITHOUT_REFERRAL = gettext_noop(
+    "An organisation type applies only to a referral by an organisation."
+)
+REQUIRED_MESSAGE = gettext_noop("This answer is required before submitting.")
+DATE_ORDER_MESSAGE = gettext_noop(
     "Dates must follow each other: recruitment, exploitation start, exit, interview."
 )
-DATE_IN_FUTURE_MESSAGE = "This date is in the future."
-END_BEFORE_START_MESSAGE = "The end of exploitation is before its start."
-NOT_A_VICTIM_ELIGIBLE_MESSAGE = "A person determined not to be a victim cannot be eligible."
-REFERRAL_REQUIRED_MESSAGE = "Record the referral made for a person who is not eligible."
-MEANS_REQUIRED_MESSAGE = "Reasoning on the means is required for an adult."
+DATE_IN_FUTURE_MESSAGE = gettext_noop("This date is in the future.")
+END_BEFORE_START_MESSAGE = gettext_noop("The end of exploitation is before its start.")
+NOT_A_VICTIM_ELIGIBLE_MESSAGE = gettext_noop(
+    "A person determined not to be a victim cannot be eligible."
+)
+REFERRAL_REQUIRED_MESSAGE = gettext_noop(
+    "Record the referral made for a person who is not eligible."
+)
+MEANS_REQUIRED_MESSAGE = gettext_noop("Reasoning on the means is required for an adult.")
 
 MINOR_AGE = 18
 
