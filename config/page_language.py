@@ -4,7 +4,8 @@ A page rendered in another language is compared with its English render. A piece
 is English left behind when it is the English of a catalog entry whose translation differs from
 it (an entry translated as itself, like "OK", is allowed), or when it is a sentence of plain
 words that the English render has word for word and no catalog knows (a string that never went
-through gettext). Codes, names, numbers, dates and addresses are neither, so they are allowed.
+through gettext). Codes, names, numbers, dates and addresses are neither, so they are allowed;
+text inside <code>, <kbd> and <samp> is never read (identifiers such as a variable's name).
 """
 
 from __future__ import annotations
@@ -15,6 +16,9 @@ from html.parser import HTMLParser
 # Attributes a reader hears or sees as text.
 _TEXT_ATTRIBUTES = ("aria-label", "title", "placeholder", "alt")
 _PLACEHOLDER = re.compile(r"%\([^)]*\)[sd]|%[sd]|\{[^{}]*\}")
+# Text in these is a code or an identifier a user types (a variable name, a field name), the
+# same in every language.
+_CODE_TAGS = ("code", "kbd", "samp")
 _SENTENCE = re.compile(r"^(?:[A-Za-z][a-z']*[\s,.;:!?]+){2,}[a-z']*[.!?]?$")
 
 
@@ -25,14 +29,14 @@ class _TextCollector(HTMLParser):
         self._skip = 0
 
     def handle_starttag(self, tag, attrs) -> None:
-        if tag in ("script", "style", "svg"):
+        if tag in ("script", "style", "svg") or tag in _CODE_TAGS:
             self._skip += 1
         for name, value in attrs:
             if name in _TEXT_ATTRIBUTES and value:
                 self._add(value)
 
     def handle_endtag(self, tag) -> None:
-        if tag in ("script", "style", "svg") and self._skip:
+        if (tag in ("script", "style", "svg") or tag in _CODE_TAGS) and self._skip:
             self._skip -= 1
 
     def handle_data(self, data) -> None:
