@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import django_filters
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.models import User
 
@@ -32,7 +33,11 @@ class BudgetFilter(_ResearcherYearFilter):
 
 class LedgerFilter(_ResearcherYearFilter):
     kind = django_filters.ChoiceFilter(
-        choices=PrivacyLedgerEntry.Kind.choices, label=_("Movement"), empty_label=ANY
+        choices=PrivacyLedgerEntry.Kind.choices,
+        label=pgettext_lazy(
+            "privacy budget ledger: an entry spending epsilon or setting the budget", "Movement"
+        ),
+        empty_label=ANY,
     )
 
     class Meta:
