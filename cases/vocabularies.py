@@ -191,10 +191,20 @@ def _split_camel(code: str) -> str:
     if sep and len(section) == 1:
         # ISIC section codes: "F_Construction" -> "F: Construction".
         return f"{section}: {_split_camel(rest)}"
+    text = code.replace("_", " ")
     words: list[str] = []
     current = ""
-    for ch in code.replace("_", " "):
-        if ch.isupper() and current and not current[-1].isupper() and current[-1] != " ":
+    for i, ch in enumerate(text):
+        after = text[i + 1] if i + 1 < len(text) else ""
+        # A capital starts a word after a small letter ("DebtBondage"), and so does the last
+        # capital of a run that a small letter follows ("AtAPlace" -> "At", "A", "Place").
+        starts = (
+            ch.isupper()
+            and current
+            and current[-1] != " "
+            and (not current[-1].isupper() or after.islower())
+        )
+        if starts:
             words.append(current)
             current = ch
         else:

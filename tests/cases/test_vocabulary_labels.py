@@ -28,3 +28,11 @@ def test_the_listed_labels_are_the_ones_the_choices_show():
     assert ("DebtBondage", "Debt bondage") in [
         (code, str(label)) for code, label in vocabularies.MeansOfControl.choices
     ]
+
+
+def test_a_one_letter_word_in_a_code_stays_a_word():
+    assert vocabularies._split_camel("AtAPlaceOfBusiness") == "At a place of business"
+    assert vocabularies._split_camel("NotAVictimOfTrafficking") == "Not a victim of trafficking"
+    assert vocabularies._split_camel("DebtBondage") == "Debt bondage"
+    assert vocabularies._split_camel("F_Construction") == "F: Construction"
+    assert vocabularies._split_camel("HealthServiceOrganisation") == "Health service organisation"
