@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from functools import cache
 
+import pytest
 from django.conf import settings
 
 from config.catalogs import catalog_paths, read_catalog
@@ -22,6 +23,10 @@ NOT_PAGES = {
     "healthz",
     "api_docs",
     "research:extract_download",
+    # Workbooks: the import template, and the XLSForm (its labels come in every language at
+    # once; tests/intake checks them).
+    "intake:template",
+    "intake_xlsform:screening_form",
     # django-otp-webauthn's script catalog (JavaScript, the library's own strings).
     "otp_webauthn:js-i18n-catalog",
 }
@@ -51,6 +56,22 @@ def _finder(language: str) -> LeakFinder:
 
 def test_the_role_order_names_matrix_roles():
     assert set(ROLE_ORDER) <= set(ROLES)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("name", "role"), _html_pages())
+def test_no_english_is_left_in_a_translated_page(name, role, world, client_for):  # noqa: F811
+    client = client_for(world["users"][role])
+    url = _url(name, world)
+    english = client.get(url, HTTP_ACCEPT_LANGUAGE="en")
+    assert english["Content-Type"].startswith("text/html")
+    leaks = {}
+    for language in TRANSLATED:
+        page = client.get(url, HTTP_ACCEPT_LANGUAGE=language)
+        found = _finder(language).leaks(english.content.decode(), page.content.decode())
+        if found:
+            leaks[language] = found[:5]
+    assert leaks == {}
 
 
 ENGLISH = """<html><body><h1>Cases</h1><p title="Open the case">Mission A</p>
@@ -95,3 +116,10 @@ def test_a_sentence_that_never_went_through_gettext_is_found():
 def test_codes_names_numbers_and_scripts_are_not_text_to_translate():
     assert "Not text" not in text_segments(ENGLISH)
     assert LeakFinder(CATALOG).leaks(ENGLISH, _french()) == []
+
+
+def test_an_identifier_in_code_is_not_text_but_the_same_word_outside_is():
+    catalog = {**CATALOG, "gender": "genre"}
+    page = _french().replace("<p>OK</p>", "<p>OK</p><td><code>gender</code></td><p>gender</p>")
+    assert LeakFinder(catalog).leaks(ENGLISH, page) == ["gender"]
+    assert "gender" not in text_segments("<p><code>gender</code> <kbd>q</kbd></p>")
