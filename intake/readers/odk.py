@@ -37,6 +37,8 @@ from django.utils.translation import gettext as _
 from . import ReaderError, SourceRow, register
 from ._xlsform_fields import NO, STANDARD_FORM_ALIASES, YES
 
+# The formats of this module: submissions of the field form, imported as draft screenings.
+FIELD_FORMATS = frozenset({"kobo-csv", "kobo-xlsx", "kobo-json", "odk-csv"})
 CHUNK = 64 * 1024
 # A submission is a few kilobytes; a larger JSON value is not a submission.
 MAX_SUBMISSION_CHARS = 1024 * 1024
