@@ -387,7 +387,9 @@ def read_kobo_xlsx(file: BinaryIO, name: str = "") -> Iterator[SourceRow]:
         _refuse_other_formats(first, _("an XLSX workbook"))
         raise ReaderError(_("This file is not an XLSX workbook."))
     try:
-        workbook = load_workbook(file, read_only=True, data_only=True)
+        # data_only=False: a formula someone typed into the export arrives as its text
+        # ("=...") and validation refuses it, as for an HTCDS workbook.
+        workbook = load_workbook(file, read_only=True, data_only=False)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError):
         raise ReaderError(_("This file is not an XLSX workbook.")) from None
     try:
