@@ -9,10 +9,11 @@ A KoBo CSV export (``;``, XML values and headers) of ``--rows`` submissions of t
 Harbour generates is written to a temporary file, its header built from the form itself
 (group paths and question names), then goes through the import service exactly as an upload
 does: stored encrypted, validated whole, confirmed, imported in one transaction, every
-screening a draft. Then a KoBo JSON export of the same number of submissions, each with two
-route steps (a CSV export carries no repeat groups), and finally the CSV again, which must
-import nothing (idempotent by instance id). Targets as for HTCDS files: a 100,000-row export
-under 180 s, peak resident memory of this process under 300 MB.
+screening a draft. Then the same CSV again, which must import nothing (idempotent by instance
+id), and a KoBo JSON export with two route steps a submission (a CSV export carries no repeat
+groups; at most ``JSON_ROWS_MAX`` submissions, which fit the upload limit). Targets as for
+HTCDS files: 100,000 submissions under 180 s (smaller imports: their share), peak resident
+memory of this process under 300 MB.
 """
 
 from __future__ import annotations
@@ -36,6 +37,9 @@ TARGET_SECONDS = 180
 TARGET_ROWS = 100_000
 TARGET_RSS_MB = 300
 SMOKE_ROWS = 200
+# A JSON submission is about 1.3 KB: 40,000 of them stay under the 64 MB upload limit
+# (HARBOUR_IMPORT_MAX_BYTES); a larger export is split on the server before it is uploaded.
+JSON_ROWS_MAX = 40_000
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from benchsupport import ensure_database  # noqa: E402
@@ -223,11 +227,11 @@ def main() -> int:
     stamp = time.strftime("%Y%m%d%H%M%S")
     paths = form_paths()
     problems: list[str] = []
-    # The time target is for 100,000 submissions; smaller runs are held to its share.
-    budget = TARGET_SECONDS * max(args.rows, 1) / TARGET_ROWS
+    # The time target is for 100,000 submissions; smaller imports are held to its share.
 
     def check(label: str, job, validate_s: float, import_s: float, *, expected: int) -> None:
         total = validate_s + import_s
+        budget = TARGET_SECONDS * max(expected, 1) / TARGET_ROWS
         print(
             f"  {label}: validate {validate_s:.1f} s, import {import_s:.1f} s, total "
             f"{total:.1f} s; imported {job.rows_imported:,}, already there "
@@ -255,23 +259,29 @@ def main() -> int:
     again, validate_s, import_s = run_import(
         path=kobo, fmt="kobo-csv", source=source, mission=mission, actor=actor
     )
-    check("kobo-csv again", again, validate_s, import_s, expected=0)
+    print(
+        f"  kobo-csv again: validate {validate_s:.1f} s, import {import_s:.1f} s; imported "
+        f"{again.rows_imported:,}, already there {again.rows_existing:,}"
+    )
+    if again.status != ImportJob.Status.SUCCEEDED or again.rows_imported:
+        problems.append(f"kobo-csv again: status {again.status}, {again.rows_imported} imported")
     if again.rows_existing != args.rows:
         problems.append(f"kobo-csv again: {again.rows_existing} recognised as imported")
 
     export = workdir / "submissions.json"
-    write_kobo_json(export, args.rows, paths)
+    json_rows = min(args.rows, JSON_ROWS_MAX)
+    write_kobo_json(export, json_rows, paths)
     print(
-        f"KoBo JSON: {args.rows:,} submissions, 2 route steps each, "
+        f"KoBo JSON: {json_rows:,} submissions, 2 route steps each, "
         f"{export.stat().st_size / 1e6:.1f} MB"
     )
     job, validate_s, import_s = run_import(
         path=export, fmt="kobo-json", source=f"kobo-json-{stamp}", mission=mission, actor=actor
     )
-    check("kobo-json", job, validate_s, import_s, expected=args.rows)
+    check("kobo-json", job, validate_s, import_s, expected=json_rows)
     steps = TraffickingEvent.objects.filter(screening__case__import_record__job=job).count()
-    if steps != 2 * args.rows:
-        problems.append(f"kobo-json: {steps} route steps, expected {2 * args.rows}")
+    if steps != 2 * json_rows:
+        problems.append(f"kobo-json: {steps} route steps, expected {2 * json_rows}")
     if not args.smoke and rss_mb() > TARGET_RSS_MB:
         problems.append(f"peak RSS {rss_mb():.0f} MB, target {TARGET_RSS_MB} MB")
 

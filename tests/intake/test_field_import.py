@@ -729,6 +729,13 @@ def test_an_export_is_uploaded_validated_and_imported_from_the_imports_page(
     assert case.screenings.get().status == Screening.Status.DRAFT
     detail = client.get(reverse("intake:job_detail", kwargs={"job_id": job.pk})).content.decode()
     assert case.reference in detail
+    rejected = client.get(reverse("intake:job_rejected", kwargs={"job_id": job.pk}))
+    rows = list(
+        csv.DictReader(io.StringIO(b"".join(rejected.streaming_content).decode("utf-8-sig")))
+    )
+    assert [row["prs_FirstName"] for row in rows] == ["Binod"]
+    assert "prs_Gender: unknown_code" in rows[0]["harbour_errors"]
+    assert (rows[0]["hte_Type_2"], rows[0]["per_Gender_1"]) == ("Exploitation", "Masculine")
 
 
 def test_the_upload_form_offers_the_field_formats(client_for, central_admin):
