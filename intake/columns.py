@@ -8,7 +8,8 @@ they keep the HTCDS prefix of their section and say so in their description.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from django.db import models
@@ -32,6 +33,8 @@ from cases.vocabularies import (
     language_codes,
 )
 from screening.models import RecruiterRelation
+
+from .readers._xlsform_fields import EVENTS_REPEAT
 
 
 class Kind(StrEnum):
@@ -60,8 +63,12 @@ class Column:
     max_length: int = 200
     low: int | None = None
     high: int | None = None
+    # The allowed codes when no TextChoices holds them (a field form's code list).
+    codes: Callable[[], frozenset[str]] | None = None
 
     def allowed(self) -> frozenset[str] | None:
+        if self.codes is not None:
+            return self.codes()
         if self.choices is not None:
             return frozenset(str(v) for v in self.choices.values)
         if self.kind in (Kind.COUNTRY, Kind.COUNTRIES):
@@ -317,8 +324,9 @@ COLUMNS: tuple[Column, ...] = (
 )
 
 # Trafficking events (HTCDS hte_): numbered columns hte_Type_1, hte_Country_1, ... in a file,
-# a repeat group in a field submission; both arrive as SourceRow.repeats[EVENTS].
-EVENTS = "trafficking_events"
+# a repeat group in a field submission; both arrive as SourceRow.repeats[EVENTS], the name of
+# the field form's repeat group.
+EVENTS = EVENTS_REPEAT
 MAX_EVENTS = 5
 EVENT_COLUMNS: tuple[Column, ...] = (
     Column(
@@ -342,6 +350,29 @@ EVENT_COLUMNS: tuple[Column, ...] = (
 
 BY_NAME: dict[str, Column] = {c.name: c for c in COLUMNS}
 EVENT_BY_NAME: dict[str, Column] = {c.name: c for c in EVENT_COLUMNS}
+
+
+@dataclass(frozen=True)
+class Layout:
+    """What a family of formats may carry: its columns and its repeat groups (name -> columns).
+
+    HTCDS files carry ``COLUMNS`` and up to ``MAX_EVENTS`` numbered route steps; field
+    submissions carry the field form's questions (``intake.field_columns``).
+    """
+
+    columns: dict[str, Column]
+    repeats: dict[str, dict[str, Column]]
+    # At most this many rows of each repeat group.
+    max_rows: dict[str, int]
+    # Columns and repeat groups a person answers only after consenting to the interview.
+    after_consent: frozenset[str] = field(default_factory=frozenset)
+    # (screening field, column) of dates that must come in this order when present.
+    date_order: tuple[tuple[str, str], ...] = ()
+
+
+HTCDS_LAYOUT = Layout(
+    columns=BY_NAME, repeats={EVENTS: EVENT_BY_NAME}, max_rows={EVENTS: MAX_EVENTS}
+)
 
 
 def event_column_names(position: int) -> list[str]:

@@ -11,6 +11,10 @@ from accounts.models import Mission
 FORMAT_CHOICES = (
     ("htcds", _("HTCDS file (CSV or XLSX)")),
     ("ctdc", _("CTDC dataset (historical, de-identified)")),
+    ("kobo-csv", _("KoBoToolbox submissions, CSV export (draft screenings)")),
+    ("kobo-xlsx", _("KoBoToolbox submissions, XLSX export (draft screenings)")),
+    ("kobo-json", _("KoBoToolbox submissions, JSON export (draft screenings)")),
+    ("odk-csv", _("ODK Central submissions, CSV or zip export (draft screenings)")),
 )
 TOO_LARGE_MESSAGE = _("The file is larger than the import limit of %(limit)d MB.")
 
@@ -31,7 +35,11 @@ class ImportUploadForm(forms.Form):
         ),
     )
     file = forms.FileField(
-        label=_("File"), help_text=_("CSV (UTF-8) or XLSX, header row of HTCDS field names.")
+        label=_("File"),
+        help_text=_(
+            "CSV (UTF-8) or XLSX, header row of HTCDS field names; or a KoBoToolbox / ODK "
+            "Central export of the screening form's submissions (XML values and headers)."
+        ),
     )
 
     def clean_file(self):

@@ -22,6 +22,8 @@ FORMULA = "formula"
 DUPLICATE_IN_FILE = "duplicate_in_file"
 NOT_ALLOWED_HISTORICAL = "not_allowed_historical"
 NOT_A_VICTIM_ELIGIBLE = "not_a_victim_eligible"
+TOO_MANY_ROWS = "too_many_rows"
+CONSENT_REQUIRED = "consent_required"
 # Whole-file errors.
 UNKNOWN_COLUMN = "unknown_column"
 MISSING_COLUMN = "missing_column"
@@ -33,6 +35,7 @@ NO_ROWS = "no_rows"
 UNREADABLE = "unreadable"
 HAS_ERRORS = "has_errors"
 INTERNAL = "internal"
+UPLOAD_MISSING = "upload_missing"
 
 MESSAGES = {
     REQUIRED: _("a value is required"),
@@ -48,6 +51,14 @@ MESSAGES = {
     DUPLICATE_IN_FILE: _("the same external id is on an earlier row of the file"),
     NOT_ALLOWED_HISTORICAL: _("historical records carry no identity: leave this column out"),
     NOT_A_VICTIM_ELIGIBLE: _("a person determined not to be a victim cannot be eligible"),
+    TOO_MANY_ROWS: _(
+        "more rows than Harbour keeps (route steps: 5 in a file, 30 in a field submission; "
+        "perpetrators: 30)"
+    ),
+    CONSENT_REQUIRED: _(
+        "answered although the person did not consent to the interview (con_Consent): "
+        "only the interview and consent answers can be kept"
+    ),
     UNKNOWN_COLUMN: _("the file has a column Harbour does not know"),
     MISSING_COLUMN: _("the file lacks a required column"),
     DUPLICATE_COLUMN: _("the file has the same column twice"),
@@ -60,6 +71,10 @@ MESSAGES = {
         "the file has errors: nothing was imported. Fix them, or choose to import the valid rows"
     ),
     INTERNAL: _("the import stopped on an unexpected error; nothing was imported"),
+    UPLOAD_MISSING: _(
+        "the uploaded file is no longer stored (it expired or was removed): nothing was "
+        "imported. Upload it again"
+    ),
 }
 
 

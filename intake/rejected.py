@@ -19,7 +19,8 @@ from accounts.models import User
 from config.errors import ApplicationError
 
 from . import storage
-from .columns import EVENT_BY_NAME, EVENTS, file_columns
+from .columns import file_columns
+from .field_columns import layout_for
 from .models import ImportJob
 from .readers import SourceRow
 from .services import NO_REJECTED_ROWS_MESSAGE, _require_central_admin, _rows, _scan
@@ -34,11 +35,14 @@ def escape_cell(text: str) -> str:
     return "'" + text if looks_like_formula(text) else text
 
 
-def _flatten(row: SourceRow) -> dict[str, str]:
+def _flatten(row: SourceRow, repeats: dict[str, dict]) -> dict[str, str]:
+    """A row with its repeat groups as numbered columns (``hte_Type_1``...), as the report
+    names them."""
     values = dict(row.values)
-    for position, step in enumerate(row.repeats.get(EVENTS, []), start=1):
-        for name in EVENT_BY_NAME:
-            values[f"{name}_{position}"] = step.get(name, "")
+    for group, columns in repeats.items():
+        for position, step in enumerate(row.repeats.get(group, []), start=1):
+            for name in columns:
+                values[f"{name}_{position}"] = step.get(name, "")
     return values
 
 
@@ -69,7 +73,8 @@ def rejected_rows_csv(*, actor: User, job_id: Any) -> Iterator[bytes]:
 
 
 def _lines(job: ImportJob, rejected: list[tuple[SourceRow, Prepared]]) -> Iterator[bytes]:
-    flattened = [(_flatten(row), prepared) for row, prepared in rejected]
+    repeats = layout_for(job.format).repeats
+    flattened = [(_flatten(row, repeats), prepared) for row, prepared in rejected]
     present = set().union(*(values for values, _prepared in flattened)) if flattened else set()
     known = [name for name in file_columns() if name in present]
     columns = known + sorted(present - set(known))

@@ -8,10 +8,11 @@ batched COPY writes, cancellable) -> one audit event with counts. The command li
 brings its reader (``intake.readers``), which must yield HTCDS field names only
 (``intake.columns``): any other column refuses the file.
 
-Options: ``screening_draft`` (field submissions: the screening arrives as a draft for a
-caseworker to check and submit, never approved), ``historical`` (CTDC: no identity, consent
-for research as the release implies, the case closed), ``import_valid_rows`` (chosen
-explicitly at confirmation; the rejected rows come back as a file, ``intake.rejected``).
+Options: ``screening_draft`` (always for field submissions, ``FIELD_FORMATS``: the
+screening arrives as a draft for a caseworker to check and submit, never approved),
+``historical`` (CTDC: no identity, consent for research as the release implies, the case
+closed), ``import_valid_rows`` (chosen explicitly at confirmation; the rejected rows come
+back as a file, ``intake.rejected``).
 """
 
 from __future__ import annotations
@@ -45,12 +46,13 @@ from cases.services import (
 )
 from cases.vocabularies import CaseStatus, ClosureReason, TraffickingStatus
 from config.errors import ApplicationError
-from screening.models import Screening, TraffickingEvent
+from screening.models import Perpetrator, Screening, TraffickingEvent
 from screening.services import MINOR_AGE
 
 from . import messages, storage
+from .field_columns import FIELD_FORMATS, PERPETRATORS, layout_for
 from .models import ImportedRecord, ImportJob
-from .readers import ReaderError, SourceRow, ctdc, htcds, reader_for  # noqa: F401 - registers
+from .readers import ReaderError, SourceRow, ctdc, htcds, odk, reader_for  # noqa: F401 - registers
 from .validation import Prepared, looks_like_formula, unknown_columns, validate_row
 
 BATCH_ROWS = 2000
@@ -144,7 +146,8 @@ def import_job_create(
                 file_name_hash=file_name_hash(file_name),
                 file_extension=file_extension(file_name),
                 file_size=size,
-                screening_draft=screening_draft,
+                # Field data is never approved on the way in, whatever the caller asks.
+                screening_draft=screening_draft or format in FIELD_FORMATS,
                 historical=format == "ctdc" if historical is None else historical,
             )
             if enqueue:
@@ -221,6 +224,7 @@ def _scan(
 ) -> Scan:
     """Validate every row in batches; hand each batch's valid, new rows to ``on_batch``."""
     scan = Scan()
+    layout = layout_for(job.format)
     today = timezone.localdate()
     seen_ids: set[str] = set()
     seen_indexes: set[str] = set()
@@ -270,12 +274,12 @@ def _scan(
 
     for row in rows:
         if first:
-            unknown = unknown_columns(list(row.values))
+            unknown = unknown_columns(list(row.values), layout)
             if unknown:
                 raise FileRefused(messages.UNKNOWN_COLUMN, unknown)
             first = False
         scan.rows += 1
-        prepared = validate_row(row, historical=job.historical, today=today)
+        prepared = validate_row(row, historical=job.historical, today=today, layout=layout)
         if prepared.external_id:
             if prepared.external_id in seen_ids:
                 prepared.errors.append(("external_id", messages.DUPLICATE_IN_FILE))
@@ -301,11 +305,17 @@ def file_extension(name: str) -> str:
     return suffix if len(suffix) <= EXTENSION_MAX_LENGTH else ""
 
 
-def _refusal(exc: BaseException) -> tuple[str, list[str]]:
+def _refusal(exc: BaseException) -> tuple[str, list[str], str]:
+    """(reason code, columns, detail): a reader's own message (never a cell's value) is kept
+    as the detail when it is not one of the codes."""
     if isinstance(exc, FileRefused):
-        return exc.code, exc.columns
+        return exc.code, exc.columns, ""
+    if isinstance(exc, FileNotFoundError):
+        return messages.UPLOAD_MISSING, [], ""
     text = str(exc)
-    return (text if text in messages.MESSAGES else messages.UNREADABLE), []
+    if text in messages.MESSAGES:
+        return text, [], ""
+    return messages.UNREADABLE, [], text
 
 
 def _finish(job: ImportJob, *, status: str, actor: User | None, failure: str = "") -> None:
@@ -348,11 +358,12 @@ def import_validate(*, job_id: Any) -> ImportJob:
         job.upload_deleted_at = timezone.now()
         _finish(job, status=ImportJob.Status.CANCELLED, actor=job.created_by)
         return job
-    except (ReaderError, FileRefused) as exc:
-        code, columns = _refusal(exc)
+    except (ReaderError, FileRefused, FileNotFoundError) as exc:
+        # FileNotFoundError: the upload was removed (expired) before its job ran.
+        code, columns, detail = _refusal(exc)
         storage.upload_delete(job.pk)
         job.upload_deleted_at = timezone.now()
-        job.report = {**job.report, "file_error": code, "columns": columns}
+        job.report = {**job.report, "file_error": code, "columns": columns, "detail": detail}
         _finish(job, status=ImportJob.Status.FAILED, actor=job.created_by, failure=code)
         return job
     job.rows_total = job.rows_validated = scan.rows
@@ -428,7 +439,8 @@ def import_run(*, job_id: Any) -> ImportJob:
                 raise FileRefused(messages.HAS_ERRORS)
     except ImportCancelled:
         status, scan = ImportJob.Status.CANCELLED, None
-    except (ReaderError, FileRefused) as exc:
+    except (ReaderError, FileRefused, FileNotFoundError) as exc:
+        # Everything the transaction wrote is rolled back; the job says why.
         status, scan = ImportJob.Status.FAILED, None
         failure = _refusal(exc)[0]
     finally:
@@ -506,6 +518,7 @@ class _Writer:
         cases = CopyTable(Case)
         screenings = CopyTable(Screening)
         events = CopyTable(TraffickingEvent)
+        perpetrators = CopyTable(Perpetrator)
         records = CopyTable(ImportedRecord)
         references = self._references(rows)
         for (prepared, person), reference in zip(rows, references, strict=True):
@@ -517,6 +530,10 @@ class _Writer:
                 screenings.add(screening)
                 for position, event in enumerate(prepared.events):
                     events.add({"screening_id": screening["id"], "position": position, **event})
+                for position, item in enumerate(prepared.repeats.get(PERPETRATORS, [])):
+                    perpetrators.add(
+                        {"screening_id": screening["id"], "position": position, **item}
+                    )
             records.add(
                 {
                     "job_id": self.job.pk,
@@ -534,6 +551,7 @@ class _Writer:
         cases.write()
         screenings.write()
         events.write()
+        perpetrators.write()
         records.write()
         scan.imported += len(rows)
 
@@ -568,7 +586,7 @@ class _Writer:
         self, prepared: Prepared, person: Person, case_id: uuid.UUID
     ) -> dict[str, Any] | None:
         answers = dict(prepared.screening)
-        if not (set(answers) - PERSON_ECHO) and not prepared.events:
+        if not (set(answers) - PERSON_ECHO) and not prepared.repeats:
             return None
         status = answers.get("trafficking_status")
         if answers.get("eligible_for_assistance") is None and status in ELIGIBLE_BY_STATUS:

@@ -8,6 +8,7 @@ the cell's value, so a report built from these can be shown and stored.
 from __future__ import annotations
 
 import datetime
+import itertools
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,7 +16,7 @@ from typing import Any
 from cases.vocabularies import TraffickingStatus
 
 from . import messages
-from .columns import BY_NAME, EVENT_BY_NAME, EVENTS, EXTERNAL_ID, MAX_EVENTS, Column, Kind
+from .columns import EVENTS, EXTERNAL_ID, HTCDS_LAYOUT, Column, Kind, Layout
 from .readers import SourceRow
 
 # A cell a spreadsheet would run as a formula (CSV injection): refused on the way in, and
@@ -35,13 +36,18 @@ class Prepared:
     person: dict[str, Any] = field(default_factory=dict)
     case: dict[str, Any] = field(default_factory=dict)
     screening: dict[str, Any] = field(default_factory=dict)
-    events: list[dict[str, Any]] = field(default_factory=list)
+    # Repeat group name -> its rows (model field values): route steps, perpetrators.
+    repeats: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     errors: list[tuple[str, str]] = field(default_factory=list)
     duplicate_of_existing: bool = False
 
     @property
     def valid(self) -> bool:
         return not self.errors
+
+    @property
+    def events(self) -> list[dict[str, Any]]:
+        return self.repeats.get(EVENTS, [])
 
 
 def looks_like_formula(text: str) -> bool:
@@ -107,10 +113,20 @@ def _assign(prepared: Prepared, column: Column, value: Any) -> None:
             bucket[name] = value
 
 
-def _events(prepared: Prepared, steps: list[dict[str, str]], today: datetime.date) -> None:
-    for position, step in enumerate(steps[:MAX_EVENTS], start=1):
-        event: dict[str, Any] = {}
-        for name, column in EVENT_BY_NAME.items():
+def _repeat(
+    prepared: Prepared,
+    columns: dict[str, Column],
+    steps: list[dict[str, str]],
+    *,
+    limit: int,
+    today: datetime.date,
+) -> list[dict[str, Any]]:
+    """The rows of one repeat group; a cell's error names its column and row (``hte_Type_2``)."""
+    parsed = []
+    steps = [step for step in steps if any((text or "").strip() for text in step.values())]
+    for position, step in enumerate(steps[:limit], start=1):
+        item: dict[str, Any] = {}
+        for name, column in columns.items():
             text = (step.get(name) or "").strip()
             label = f"{name}_{position}"
             if not text:
@@ -121,16 +137,25 @@ def _events(prepared: Prepared, steps: list[dict[str, str]], today: datetime.dat
             if error:
                 prepared.errors.append((label, error))
             else:
-                event[column.targets[0][1]] = value
-        unknown = sorted(set(step) - set(EVENT_BY_NAME))
+                item[column.targets[0][1]] = value
+        unknown = sorted(set(step) - set(columns))
         prepared.errors.extend((f"{name}_{position}", messages.UNKNOWN_COLUMN) for name in unknown)
-        prepared.events.append(event)
-    if len(steps) > MAX_EVENTS:
-        prepared.errors.append((f"hte_Type_{MAX_EVENTS + 1}", messages.OUT_OF_RANGE))
+        parsed.append(item)
+    if len(steps) > limit:
+        prepared.errors.append((f"{next(iter(columns))}_{limit + 1}", messages.TOO_MANY_ROWS))
+    return parsed
 
 
-def _cross_checks(prepared: Prepared) -> None:
+def _cross_checks(prepared: Prepared, layout: Layout) -> None:
     """Checks between cells of one row: dates in order, the determination consistent."""
+    present = [
+        (column, prepared.screening[name])
+        for name, column in layout.date_order
+        if prepared.screening.get(name) is not None
+    ]
+    for (_earlier, before), (later, after) in itertools.pairwise(present):
+        if after < before:
+            prepared.errors.append((later, messages.DATE_ORDER))
     registered_on = prepared.case.get("registered_on")
     born = prepared.person.get("date_of_birth")
     if born and registered_on and born > registered_on:
@@ -145,10 +170,29 @@ def _cross_checks(prepared: Prepared) -> None:
         prepared.errors.append(("vic_EligibleForAssistance", messages.NOT_A_VICTIM_ELIGIBLE))
 
 
-def validate_row(row: SourceRow, *, historical: bool, today: datetime.date) -> Prepared:
+def _consent_checks(prepared: Prepared, row: SourceRow, layout: Layout) -> None:
+    """Answers past the consent section need the person's consent (as the screening service
+    refuses to save them, and the field form does not ask them)."""
+    if not layout.after_consent or prepared.screening.get("consent_interview") is True:
+        return
+    for name, raw in row.values.items():
+        if name in layout.after_consent and (raw or "").strip():
+            prepared.errors.append((name, messages.CONSENT_REQUIRED))
+    for name, columns in layout.repeats.items():
+        if name in layout.after_consent and row.repeats.get(name):
+            prepared.errors.append((f"{next(iter(columns))}_1", messages.CONSENT_REQUIRED))
+
+
+def validate_row(
+    row: SourceRow,
+    *,
+    historical: bool,
+    today: datetime.date,
+    layout: Layout = HTCDS_LAYOUT,
+) -> Prepared:
     prepared = Prepared(number=row.number, external_id=(row.external_id or "").strip())
     for name, raw in row.values.items():
-        column = BY_NAME.get(name)
+        column = layout.columns.get(name)
         if column is None:
             prepared.errors.append((name, messages.UNKNOWN_COLUMN))
             continue
@@ -163,7 +207,7 @@ def validate_row(row: SourceRow, *, historical: bool, today: datetime.date) -> P
             prepared.errors.append((name, error))
         else:
             _assign(prepared, column, value)
-    for column in BY_NAME.values():
+    for column in layout.columns.values():
         if not column.required:
             continue
         if column.name == EXTERNAL_ID:
@@ -175,11 +219,20 @@ def validate_row(row: SourceRow, *, historical: bool, today: datetime.date) -> P
     named = "prs_FirstName" in {column for column, _code in prepared.errors}
     if not historical and not named and not prepared.person.get("given_name"):
         prepared.errors.append(("prs_FirstName", messages.REQUIRED))
-    _events(prepared, row.repeats.get(EVENTS, []), today)
-    _cross_checks(prepared)
+    for name, columns in layout.repeats.items():
+        steps = row.repeats.get(name, [])
+        if steps:
+            prepared.repeats[name] = _repeat(
+                prepared, columns, steps, limit=layout.max_rows[name], today=today
+            )
+    prepared.errors.extend(
+        (name, messages.UNKNOWN_COLUMN) for name in sorted(set(row.repeats) - set(layout.repeats))
+    )
+    _consent_checks(prepared, row, layout)
+    _cross_checks(prepared, layout)
     return prepared
 
 
-def unknown_columns(names: list[str]) -> list[str]:
+def unknown_columns(names: list[str], layout: Layout = HTCDS_LAYOUT) -> list[str]:
     """Column names of a file that Harbour does not know (a cell under no heading aside)."""
-    return sorted(name for name in names if name not in BY_NAME and not name.startswith("#"))
+    return sorted(name for name in names if name not in layout.columns and not name.startswith("#"))

@@ -82,6 +82,7 @@ def _context(request: HttpRequest, job: ImportJob) -> dict:
         "poll_seconds": POLL_SECONDS,
         "failure_message": messages.message(job.failure) if job.failure else "",
         "refused_columns": job.report.get("columns", []),
+        "failure_detail": job.report.get("detail", ""),
     }
 
 

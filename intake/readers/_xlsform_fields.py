@@ -94,14 +94,16 @@ SCREENING_COLUMNS: dict[str, str] = {
 }
 
 # Repeat groups: the name a SourceRow's ``repeats`` uses, and each row field -> column.
+EVENTS_REPEAT = "events"
+PERPETRATORS_REPEAT = "perpetrators"
 REPEAT_COLUMNS: dict[str, dict[str, str]] = {
-    "events": {
+    EVENTS_REPEAT: {
         "event_type": "hte_Type",
         "country": "hte_Country",
         "locality": "hte_City",
         "date": "hte_Date",
     },
-    "perpetrators": {
+    PERPETRATORS_REPEAT: {
         "roles": "per_RoleInProcess",
         "gender": "per_Gender",
         "citizenship": "per_Citizenship",

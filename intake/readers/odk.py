@@ -37,6 +37,8 @@ from django.utils.translation import gettext as _
 from . import ReaderError, SourceRow, register
 from ._xlsform_fields import NO, STANDARD_FORM_ALIASES, YES
 
+# The formats of this module: submissions of the field form, imported as draft screenings.
+FIELD_FORMATS = frozenset({"kobo-csv", "kobo-xlsx", "kobo-json", "odk-csv"})
 CHUNK = 64 * 1024
 # A submission is a few kilobytes; a larger JSON value is not a submission.
 MAX_SUBMISSION_CHARS = 1024 * 1024
@@ -385,7 +387,9 @@ def read_kobo_xlsx(file: BinaryIO, name: str = "") -> Iterator[SourceRow]:
         _refuse_other_formats(first, _("an XLSX workbook"))
         raise ReaderError(_("This file is not an XLSX workbook."))
     try:
-        workbook = load_workbook(file, read_only=True, data_only=True)
+        # data_only=False: a formula someone typed into the export arrives as its text
+        # ("=...") and validation refuses it, as for an HTCDS workbook.
+        workbook = load_workbook(file, read_only=True, data_only=False)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError):
         raise ReaderError(_("This file is not an XLSX workbook.")) from None
     try:

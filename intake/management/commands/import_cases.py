@@ -1,10 +1,13 @@
 """Import case records from a file, through the same service as the upload page.
 
-    manage.py import_cases FILE --mission CODE [--format htcds|ctdc] [--source NAME]
+    manage.py import_cases FILE --mission CODE
+                           [--format htcds|ctdc|kobo-csv|kobo-xlsx|kobo-json|odk-csv]
+                           [--source NAME]
                            [--dry-run] [--valid-rows] [--draft] [--actor EMAIL]
 
 Validates the whole file first and prints the report (row, column, reason: never a value);
-a file with errors imports nothing unless --valid-rows is given.
+a file with errors imports nothing unless --valid-rows is given. Field submissions (the
+KoBo / ODK formats) always arrive as draft screenings.
 """
 
 from __future__ import annotations
@@ -34,7 +37,12 @@ class Command(BaseCommand):
     def add_arguments(self, parser) -> None:
         parser.add_argument("file", type=Path)
         parser.add_argument("--mission", required=True, help="Code of the mission")
-        parser.add_argument("--format", default="htcds", help="htcds (default) or ctdc")
+        parser.add_argument(
+            "--format",
+            default="htcds",
+            help="htcds (default), ctdc, or a field export: kobo-csv, kobo-xlsx, kobo-json, "
+            "odk-csv",
+        )
         parser.add_argument("--source", help="Where the records come from (default: the format)")
         parser.add_argument("--dry-run", action="store_true", help="Validate only")
         parser.add_argument("--valid-rows", action="store_true", help="Import the valid rows")
@@ -108,6 +116,8 @@ class Command(BaseCommand):
         if job.status == ImportJob.Status.FAILED:
             columns = ", ".join(job.report.get("columns", []))
             self.stderr.write(f"File refused: {messages.message(job.failure)} {columns}".strip())
+            if job.report.get("detail"):
+                self.stderr.write(job.report["detail"])
             return
         self.stdout.write(
             f"{job.rows_total} row(s): {job.rows_valid} valid, {job.rows_invalid} with errors, "
