@@ -10,7 +10,9 @@ Aggregation happens in PostgreSQL: no mart row ever reaches Python, only the cou
 
 from __future__ import annotations
 
+import contextlib
 import datetime
+import gc
 import hashlib
 import itertools
 import logging
@@ -1091,6 +1093,25 @@ def _requeue_or_fail(extract_id: uuid.UUID, attempt: int) -> bool:
     )
 
 
+@contextlib.contextmanager
+def _collector_paused():
+    """No cyclic garbage collection while a table is built.
+
+    A table of tens of thousands of cells is built as as many small lists and dicts (result
+    rows, file lines, JSON), none of them in a reference cycle; each allocation burst makes
+    the collector walk every object of the worker again, which cost a large 62,500-cell table
+    about half of its Python time. Reference counting still frees everything; the collector
+    runs again when the job ends.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def extract_build(*, extract_id: Any) -> None:
     """Build one extract. Safe to call twice, concurrently, or after a worker died.
 
@@ -1104,6 +1125,11 @@ def extract_build(*, extract_id: Any) -> None:
     if attempt is None:
         return
     started = time.monotonic()
+    with _collector_paused():
+        _build(parsed, attempt, started)
+
+
+def _build(parsed: uuid.UUID, attempt: int, started: float) -> None:
     temporary: Path | None = None
     try:
         extract = Extract.objects.select_related("snapshot", "release").get(pk=parsed)

@@ -225,9 +225,22 @@ def table_lines(result: dict[str, Any]) -> Iterator[list[Any]]:
         *(["margin_of_error"] if noisy else []),
     ]
 
+    # A table of many cells repeats few codes: each is made spreadsheet-safe once.
+    safe: dict[str, Any] = {}
+
+    def shown(value: str) -> Any:
+        if value not in safe:
+            safe[value] = MISSING_MARKER if value == MISSING else neutralise(value)
+        return safe[value]
+
     def line(row_type: str, values: list[str], count: int | None, margin=None) -> list[Any]:
-        shown = [MISSING_MARKER if v == MISSING else neutralise(v) for v in values]
-        return [row_type, *shown, count, 1 if count is None else 0, *([margin] if noisy else [])]
+        return [
+            row_type,
+            *map(shown, values),
+            count,
+            1 if count is None else 0,
+            *([margin] if noisy else []),
+        ]
 
     for row in result["rows"]:
         yield line("cell", row["values"], row["count"], row.get("margin"))
@@ -248,9 +261,8 @@ def table_lines(result: dict[str, Any]) -> Iterator[list[Any]]:
 
 def _csv_bytes(lines) -> bytes:
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    for row in lines:
-        writer.writerow(["" if v is None else v for v in row])
+    # The csv module already writes None as an empty field.
+    csv.writer(buffer, lineterminator="\r\n").writerows(lines)
     # A byte-order mark so spreadsheet programs read the file as UTF-8.
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 

@@ -36,6 +36,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
+import numpy as np
 import opendp.prelude as opendp
 
 # OpenDP gates its mechanisms that are not yet formally vetted behind "contrib"; the discrete
@@ -157,13 +158,21 @@ def calibrate(
     )
 
 
-def sample(*, counts: Sequence[int], noise: Noise) -> list[int]:
-    """Noisy counts, drawn by OpenDP (one draw per cell, independent)."""
+def sample(*, counts: Sequence[int] | np.ndarray, noise: Noise) -> np.ndarray:
+    """Noisy counts, drawn by OpenDP (one draw per cell, independent), in one call.
+
+    The counts go to OpenDP as one 32-bit integer array (its ``i32`` atoms): a NumPy array
+    crosses into the library in one copy, where a list is checked and converted value by
+    value (a fifth of the cost on a 62,500-cell cube).
+    """
     if noise.mechanism is Mechanism.LAPLACE:
         measurement = opendp.m.make_laplace(*_laplace_space(), scale=noise.scale)
     else:
         measurement = _gaussian(noise.scale, noise.delta)
-    return [int(v) for v in measurement([int(c) for c in counts])]
+    values = np.asarray(counts, dtype=np.int64)
+    if values.size and (values.min() < 0 or values.max() > np.iinfo(np.int32).max):
+        raise ValueError("A count is outside the range of the noise mechanism.")
+    return np.asarray(measurement(values.astype(np.int32)), dtype=np.int64)
 
 
 def sum_margin(*, noise: Noise, cells: int) -> int:
@@ -190,54 +199,51 @@ def release(
     """Noise every cell of the cube, post-process, and derive the totals from the cells.
 
     ``counts`` holds the true counts (missing keys are zero); a key outside the cube is an
-    error, since its existence would otherwise leak.
+    error, since its existence would otherwise leak. The cube is one array in the order of
+    ``cube(levels)`` (row-major over the levels), so the noise is one call over all cells
+    and the totals are sums along its axes, not a loop over the cells.
     """
     if len(dimensions) != len(levels) or not dimensions:
         raise ValueError("One list of levels per dimension is needed.")
+    shape = tuple(len(level) for level in levels)
+    positions = [{value: i for i, value in enumerate(level)} for level in levels]
+    if any(len(p) != len(level) for p, level in zip(positions, levels, strict=True)):
+        raise ValueError("A level is declared twice.")
+    true = np.zeros(shape, dtype=np.int64)
+    for key, count in counts.items():
+        try:
+            index = tuple(p[v] for p, v in zip(positions, key, strict=True))
+        except (KeyError, ValueError):
+            raise ValueError("A counted cell is outside the declared domain.") from None
+        true[index] = count
+    noisy = sample(counts=true.ravel(), noise=noise).reshape(shape)
+    clamped = np.maximum(noisy, 0)
     keys = cube(levels)
-    domain = set(keys)
-    stray = [key for key in counts if key not in domain]
-    if stray:
-        raise ValueError("A counted cell is outside the declared domain.")
-    noisy = sample(counts=[counts.get(key, 0) for key in keys], noise=noise)
-    cells = {key: max(0, value) for key, value in zip(keys, noisy, strict=True)}
-    return _with_totals(
-        dimensions=tuple(dimensions),
-        cells=cells,
-        noise=noise,
-        rows_additive=rows_additive,
-        columns_additive=columns_additive,
-    )
-
-
-def _with_totals(
-    *,
-    dimensions: tuple[str, ...],
-    cells: dict[Key, int],
-    noise: Noise,
-    rows_additive: bool,
-    columns_additive: bool,
-) -> DpTable:
+    cells = dict(zip(keys, clamped.ravel().tolist(), strict=True))
     rows: dict[Key, int] = {}
     columns: dict[Key, int] = {}
-    row_sizes: dict[Key, int] = {}
-    column_sizes: dict[Key, int] = {}
+    row_margins: dict[Key, int] = {}
+    column_margins: dict[Key, int] = {}
     if len(dimensions) > 1:
-        for key, value in cells.items():
-            if rows_additive:
-                rows[key[:-1]] = rows.get(key[:-1], 0) + value
-                row_sizes[key[:-1]] = row_sizes.get(key[:-1], 0) + 1
-            if columns_additive:
-                columns[key[-1:]] = columns.get(key[-1:], 0) + value
-                column_sizes[key[-1:]] = column_sizes.get(key[-1:], 0) + 1
+        # Every row (all but the last dimension) and every column (the last) holds the same
+        # number of cells, so each kind of total has one margin, computed once.
+        if rows_additive:
+            rows = dict(zip(cube(levels[:-1]), clamped.sum(axis=-1).ravel().tolist(), strict=True))
+            margin = sum_margin(noise=noise, cells=shape[-1])
+            row_margins = dict.fromkeys(rows, margin)
+        if columns_additive:
+            sums = clamped.reshape(-1, shape[-1]).sum(axis=0).tolist()
+            columns = dict(zip(cube(levels[-1:]), sums, strict=True))
+            margin = sum_margin(noise=noise, cells=math.prod(shape[:-1]))
+            column_margins = dict.fromkeys(columns, margin)
     return DpTable(
-        dimensions=dimensions,
+        dimensions=tuple(dimensions),
         cells=cells,
         row_totals=rows,
         column_totals=columns,
-        grand_total=sum(cells.values()),
-        row_margins={k: sum_margin(noise=noise, cells=n) for k, n in row_sizes.items()},
-        column_margins={k: sum_margin(noise=noise, cells=n) for k, n in column_sizes.items()},
+        grand_total=int(clamped.sum()),
+        row_margins=row_margins,
+        column_margins=column_margins,
         grand_margin=sum_margin(noise=noise, cells=len(cells)),
         noise=noise,
     )
