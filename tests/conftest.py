@@ -14,6 +14,21 @@ def pytest_sessionstart(session):
     compile_catalogs()
 
 
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in the default language.
+
+    A request activates the signed-in user's language in the test's thread and Django leaves it
+    active after the response, so a test that rendered a page in Spanish left code outside a
+    request (charts, e-mails, exports) in Spanish for the next test.
+    """
+    from django.utils import translation
+
+    translation.activate("en")
+    yield
+    translation.deactivate()
+
+
 @pytest.fixture
 def mission_a():
     return factories.MissionFactory(code="AAA", name="Mission A", country="NPL")
