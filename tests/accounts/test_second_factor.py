@@ -82,6 +82,28 @@ def test_caseworker_has_a_grace_period_from_account_creation(caseworker_a, setti
     assert policy.is_enforced_now(caseworker_a, now=created + datetime.timedelta(days=7))
 
 
+def test_caseworker_second_factor_is_optional_when_configured_off(caseworker_a, settings):
+    settings.HARBOUR_2FA_CASEWORKER_REQUIRED = False
+    long_after = caseworker_a.date_joined + datetime.timedelta(days=365)
+
+    assert not policy.is_required(caseworker_a)
+    assert policy.grace_ends_at(caseworker_a) is None
+    assert not policy.is_enforced_now(caseworker_a, now=long_after)
+
+
+def test_caseworker_without_a_factor_is_not_asked_when_configured_off(
+    client, caseworker_a, settings
+):
+    settings.HARBOUR_2FA_CASEWORKER_REQUIRED = False
+    client.force_login(caseworker_a)
+
+    response = client.get(DASHBOARD_URL)
+
+    assert response.status_code == 200
+    assert response.context.get("second_factor_grace_ends_at") is None
+    assert ENROL_URL not in response.content.decode()
+
+
 def test_researcher_second_factor_is_optional_unless_configured(researcher, settings):
     assert not policy.is_required(researcher)
     settings.HARBOUR_2FA_RESEARCHER_REQUIRED = True
