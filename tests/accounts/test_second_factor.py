@@ -502,6 +502,15 @@ def test_security_page_lists_only_the_users_own_devices(client, caseworker_a, ca
     assert "Someone else" not in response.content.decode()
 
 
+def test_security_page_leads_to_the_users_sign_ins_tokens_and_password(client, caseworker_a):
+    verified_login(client, caseworker_a)
+
+    body = client.get(SECURITY_URL).content.decode()
+
+    for name in ("accounts:sign_ins", "accounts:api_tokens", "accounts:password_change"):
+        assert f'href="{reverse(name)}"' in body
+
+
 def test_security_page_query_count_is_fixed(client, caseworker_a, django_assert_max_num_queries):
     verified_login(client, caseworker_a)
     for index in range(5):
