@@ -824,8 +824,20 @@ def test_wrong_codes_at_the_token_endpoint_lock_out(caseworker_a, settings):
     assert not AuthToken.objects.exists()
 
 
-def test_researcher_without_a_device_gets_a_token_with_the_password(researcher):
-    assert _token(researcher).status_code == 200
+def test_researcher_without_a_device_gets_no_token_with_the_password_alone(researcher):
+    # Their second factor is optional for the web pages; a token needs one all the same.
+    response = _token(researcher)
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid_credentials"
+    assert not AuthToken.objects.exists()
+    assert AuditAction.SECOND_FACTOR_FAILED in _actions(researcher)
+
+
+def test_researcher_with_a_device_gets_a_token_with_its_code(researcher):
+    device = totp_device(researcher)
+
+    assert _token(researcher, otp=totp_code(device)).status_code == 200
 
 
 def test_researcher_with_a_device_must_give_its_code(researcher):
