@@ -15,7 +15,13 @@ from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from accounts.lockout import LOCKOUT_STATUS
-from accounts.models import AuthenticatorApp, RecoveryCode, RecoveryCodeDevice, recovery_code_digest
+from accounts.models import (
+    AuthenticatorApp,
+    RecoveryCode,
+    RecoveryCodeDevice,
+    User,
+    recovery_code_digest,
+)
 from accounts.second_factor import passkeys, policy, services
 from accounts.second_factor.middleware import ENROL_REQUIRED_MESSAGE, VERIFY_REQUIRED_MESSAGE
 from accounts.second_factor.views import PENDING_DEVICE_SESSION_KEY
@@ -707,6 +713,42 @@ def test_other_sensitive_actions_ask_for_a_code_too(
     )
     assert caseworker_a.memberships.count() == 1
     assert AuthenticatorApp.objects.filter(user=caseworker_a).exists()
+
+
+def test_creating_an_account_asks_for_a_code_and_creates_nothing(client, central_admin):
+    verified_login(client, central_admin)
+    _age_verification(client, 11)
+    url = reverse("accounts:user_create")
+
+    response = client.post(
+        url,
+        {
+            "email": "new.admin@harbour.test",
+            "password": "lantern-orchard-47-velvet",
+            "is_active": "on",
+            "is_central_admin": "on",
+        },
+    )
+
+    assert (
+        response["Location"] == f"{reverse('accounts:reauthenticate')}?{urlencode({'next': url})}"
+    )
+    assert not User.objects.filter(email="new.admin@harbour.test").exists()
+
+
+def test_issuing_a_reset_link_asks_for_a_code_and_issues_nothing(
+    client, central_admin, caseworker_a
+):
+    verified_login(client, central_admin)
+    _age_verification(client, 11)
+    url = reverse("accounts:user_password_reset", kwargs={"user_id": caseworker_a.pk})
+
+    response = client.post(url)
+
+    assert (
+        response["Location"] == f"{reverse('accounts:reauthenticate')}?{urlencode({'next': url})}"
+    )
+    assert AuditAction.PASSWORD_RESET_ISSUED not in _actions()
 
 
 def test_membership_remove_asks_for_a_code_and_keeps_the_membership(
