@@ -2,6 +2,7 @@ import datetime
 from urllib.parse import urlencode
 
 import pytest
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib import admin
 from django.urls import reverse
 from django.utils import timezone
@@ -26,6 +27,12 @@ def superuser_client(client, superuser):
 
 @pytest.mark.parametrize("model", [Case, Person])
 def test_case_data_is_not_in_the_django_admin(model):
+    assert not admin.site.is_registered(model)
+
+
+@pytest.mark.parametrize("model", [AccessAttempt, AccessFailureLog, AccessLog])
+def test_the_lockouts_rows_are_not_in_the_django_admin(model):
+    # Attempted usernames and addresses: kept for the lockout only, read or edited by nobody.
     assert not admin.site.is_registered(model)
 
 
