@@ -161,6 +161,8 @@ def user_list(request: HttpRequest) -> HttpResponse:
 
 @central_admin_required
 @require_http_methods(["GET", "POST"])
+# A new account may be given the central administrator's role: as sensitive as a change of roles.
+@requires_recent_second_factor()
 def user_create(request: HttpRequest) -> HttpResponse:
     form = UserCreateForm(_posted(request))
     if request.method == "POST" and form.is_valid():

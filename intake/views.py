@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.decorators import central_admin_required
+from accounts.second_factor.decorators import requires_recent_second_factor
 from config.errors import ApplicationError
 from config.htmx import is_partial_request
 
@@ -33,6 +34,8 @@ CANCELLED_MESSAGE = _("Import cancelled. Nothing more will be written.")
 
 @central_admin_required
 @require_http_methods(["GET", "POST"])
+# Bulk import of identities: a second factor again before a file is taken in.
+@requires_recent_second_factor()
 def import_list_view(request: HttpRequest) -> HttpResponse:
     form = ImportUploadForm(
         request.POST if request.method == "POST" else None,
@@ -117,6 +120,7 @@ def import_progress_view(request: HttpRequest, job_id) -> HttpResponse:
 
 @central_admin_required
 @require_POST
+@requires_recent_second_factor(return_to="intake:job_detail")
 def import_confirm_view(request: HttpRequest, job_id) -> HttpResponse:
     job = import_job_get(user=request.user, job_id=job_id)
     form = ImportConfirmForm(request.POST)
@@ -149,6 +153,8 @@ def import_cancel_view(request: HttpRequest, job_id) -> HttpResponse:
 
 @central_admin_required
 @require_GET
+# The rejected rows are identities in bulk, delivered once: confirm before, not after.
+@requires_recent_second_factor(methods=("GET",))
 def import_rejected_view(request: HttpRequest, job_id) -> HttpResponse:
     job = import_job_get(user=request.user, job_id=job_id)
     try:

@@ -19,6 +19,7 @@ from django.views.generic import FormView
 
 from accounts import selectors
 from accounts.decorators import central_admin_required
+from accounts.second_factor.decorators import requires_recent_second_factor
 from accounts.views import apply_errors
 
 from . import services
@@ -67,6 +68,8 @@ def password_change(request: HttpRequest) -> HttpResponse:
 
 @central_admin_required
 @require_http_methods(["GET", "POST"])
+# A reset link hands the account to whoever holds it: as sensitive as resetting its factors.
+@requires_recent_second_factor()
 def user_password_reset(request: HttpRequest, user_id: int) -> HttpResponse:
     """Issue a reset link for an account. It is shown on this answer only, never stored."""
     subject = selectors.user_get(user_id=user_id)

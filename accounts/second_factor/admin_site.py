@@ -1,4 +1,5 @@
-"""The Django admin site, closed to every session that has not passed a second factor."""
+"""The Django admin site, closed to every session that has not passed a second factor, and
+asking for one again before any change made through it."""
 
 from __future__ import annotations
 
@@ -8,12 +9,21 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 
+from .decorators import requires_recent_second_factor
 from .policy import is_verified
 
 
 class VerifiedAdminSite(admin.AdminSite):
     def has_permission(self, request: HttpRequest) -> bool:
         return super().has_permission(request) and is_verified(request.user)
+
+    def admin_view(self, view, cacheable=False):
+        # The admin edits users' roles, memberships and missions, as the central
+        # administrators' pages do: every write needs a recent second factor there too.
+        # Signing out needs none.
+        if view != self.logout:
+            view = requires_recent_second_factor()(view)
+        return super().admin_view(view, cacheable)
 
     def login(self, request: HttpRequest, extra_context=None) -> HttpResponse:
         if request.user.is_authenticated:

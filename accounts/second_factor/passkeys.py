@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 from axes.handlers.proxy import AxesProxyHandler
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.signals import user_login_failed
 from django.http import HttpRequest, JsonResponse
@@ -29,7 +30,7 @@ from cases.models import AuditAction
 from config.api.auth import LOCKED_OUT_MESSAGE
 
 from . import policy
-from .services import KIND_PASSKEY, has_factor
+from .services import KIND_PASSKEY, has_factor, reauthenticated
 
 # The session flag (no code in it) that makes the security page, which the browser reloads
 # after a registration, make and show the recovery codes of a first factor once.
@@ -37,6 +38,7 @@ RECOVERY_CODES_DUE_SESSION_KEY = "harbour_2fa_recovery_codes_due"
 REAUTH_FIRST_MESSAGE = gettext_lazy(
     "Confirm with a code or passkey first: reload the page and follow the link shown."
 )
+REAUTHENTICATED_MESSAGE = gettext_lazy("Confirmed. Submit your change again.")
 
 
 class ReauthenticationRequired(webauthn_exceptions.OTPWebAuthnApiError):
@@ -101,7 +103,9 @@ class PasskeyRegistrationCompleteView(webauthn_views.CompleteCredentialRegistrat
 
 
 class PasskeyAuthenticationCompleteView(webauthn_views.CompleteCredentialAuthenticationView):
-    """The second step with a passkey. A refused assertion is a sign-in failure."""
+    """The second step with a passkey, and the confirmation before a sensitive action (the
+    re-authentication page runs the same ceremony in a session that is already verified).
+    A refused assertion is a sign-in failure either way."""
 
     def handle_exception(self, exc):
         request = self.request
@@ -137,6 +141,7 @@ class PasskeyAuthenticationCompleteView(webauthn_views.CompleteCredentialAuthent
         request = self.request
         if device.user_id != request.user.pk:
             raise webauthn_exceptions.CredentialUserMismatch()
+        confirming = policy.is_verified(request.user)
         request.session.cycle_key()
         super().complete_auth(device)
         policy.mark_verified_now(request)
@@ -149,3 +154,6 @@ class PasskeyAuthenticationCompleteView(webauthn_views.CompleteCredentialAuthent
             obj=device,
             detail={"kind": KIND_PASSKEY},
         )
+        if confirming:
+            reauthenticated(user=request.user, device=device)
+            messages.info(request, REAUTHENTICATED_MESSAGE)

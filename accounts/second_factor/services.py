@@ -44,6 +44,8 @@ KIND_PASSKEY = "passkey"
 
 
 def _kind(device) -> str:
+    if isinstance(device, WebAuthnCredential):
+        return KIND_PASSKEY
     return KIND_RECOVERY if isinstance(device, RecoveryCodeDevice) else KIND_TOTP
 
 

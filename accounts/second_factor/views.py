@@ -24,14 +24,13 @@ from accounts.models import AuthenticatorApp
 
 from . import policy, services
 from .forms import CodeForm, EnrolForm
-from .passkeys import RECOVERY_CODES_DUE_SESSION_KEY
+from .passkeys import REAUTHENTICATED_MESSAGE, RECOVERY_CODES_DUE_SESSION_KEY
 from .qr import qr_svg
 
 PENDING_DEVICE_SESSION_KEY = "harbour_2fa_pending_device"
 DEVICE_ADDED_MESSAGE = _("The authenticator app was added.")
 DEVICE_REMOVED_MESSAGE = _("The authenticator app was removed.")
 PASSKEY_REMOVED_MESSAGE = _("The passkey was removed.")
-REAUTHENTICATED_MESSAGE = _("Confirmed. Submit your change again.")
 NO_FACTOR_MESSAGE = _("Set up an authenticator app first.")
 
 
@@ -104,7 +103,9 @@ def second_factor_verify(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_http_methods(["GET", "POST"])
 def reauthenticate(request: HttpRequest) -> HttpResponse:
-    """A code again before a sensitive action (``requires_recent_second_factor``)."""
+    """A second factor again before a sensitive action (``requires_recent_second_factor``):
+    a code here, or a passkey through the sign-in's WebAuthn ceremony, which comes back to
+    ``next`` itself (``PasskeyAuthenticationCompleteView``)."""
     if not policy.is_verified(request.user):
         raise Http404
     form = CodeForm(request.POST if request.method == "POST" else None)
@@ -119,7 +120,13 @@ def reauthenticate(request: HttpRequest) -> HttpResponse:
             messages.info(request, REAUTHENTICATED_MESSAGE)
             return redirect(_next_url(request))
     return render(
-        request, "accounts/reauthenticate.html", {"form": form, "next": _next_url(request)}
+        request,
+        "accounts/reauthenticate.html",
+        {
+            "form": form,
+            "next": _next_url(request),
+            "has_passkey": services.passkeys(user=request.user).exists(),
+        },
     )
 
 

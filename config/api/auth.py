@@ -6,7 +6,6 @@ from django.contrib.auth import authenticate
 from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
-from django_otp import user_has_device
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import IsAuthenticated
@@ -15,7 +14,6 @@ from rest_framework.views import APIView
 
 from accounts import lockout
 from accounts.forms import SIGN_IN_FAILED_MESSAGE
-from accounts.second_factor import policy
 from accounts.second_factor.services import second_factor_match
 from accounts.services import API_TOKEN_SIGN_IN_NAME, api_token_create, api_token_revoke
 from cases.audit import audit_record
@@ -54,7 +52,7 @@ class AuthTokenObtainApi(APIView):
             allow_blank=True,
             help_text=(
                 "A code from the user's authenticator app, or one of their recovery codes. "
-                "Required for every account that must use a second factor or has one."
+                "Required: an account without a second factor gets no token."
             ),
         )
 
@@ -111,15 +109,13 @@ class AuthTokenObtainApi(APIView):
 
     @staticmethod
     def _second_factor_passed(http_request, user, data) -> bool:
-        """Tokens only for a verified second factor, when the user must have one or has one.
+        """Tokens only for a verified second factor, whatever the role: an account without a
+        factor (a researcher for whom it is optional, too) sets one up in the browser first.
 
         A missing or wrong code is a sign-in failure for the lockout, like a wrong password.
         """
-        has_device = user_has_device(user)
-        if not has_device and not policy.is_required(user):
-            return True
         code = data.get("otp", "")
-        if has_device and code and second_factor_match(user=user, token=code) is not None:
+        if code and second_factor_match(user=user, token=code) is not None:
             return True
         if not code:
             audit_record(actor=user, action=AuditAction.SECOND_FACTOR_FAILED)

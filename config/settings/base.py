@@ -166,6 +166,9 @@ AXES_VERBOSE = False
 AXES_ENABLE_ACCESS_FAILURE_LOG = False
 # Successful sign-ins are in the audit trail; axes need not keep usernames and user agents too.
 AXES_DISABLE_ACCESS_LOG = True
+# Axes' rows only serve the 15-minute lockout: no admin page to read or edit them (the audit
+# trail is the record of sign-ins; `manage.py axes_reset_username` lifts a lockout early).
+AXES_ENABLE_ADMIN = False
 # Password reset links (accounts/passwords) work for this many seconds, once.
 PASSWORD_RESET_TIMEOUT = env.int("HARBOUR_PASSWORD_RESET_MINUTES", default=60) * 60
 # Mail (password reset links). No outside call unless EMAIL_URL names a server, e.g.

@@ -1,8 +1,14 @@
+import datetime
+from urllib.parse import urlencode
+
 import pytest
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib import admin
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import Membership, Mission, User
+from accounts.second_factor.policy import VERIFIED_AT_SESSION_KEY
 from accounts.services import RESEARCHER_NO_MEMBERSHIP_MESSAGE
 from cases.models import AuditAction, AuditEvent, Case, Person
 from tests import factories
@@ -21,6 +27,12 @@ def superuser_client(client, superuser):
 
 @pytest.mark.parametrize("model", [Case, Person])
 def test_case_data_is_not_in_the_django_admin(model):
+    assert not admin.site.is_registered(model)
+
+
+@pytest.mark.parametrize("model", [AccessAttempt, AccessFailureLog, AccessLog])
+def test_the_lockouts_rows_are_not_in_the_django_admin(model):
+    # Attempted usernames and addresses: kept for the lockout only, read or edited by nobody.
     assert not admin.site.is_registered(model)
 
 
@@ -140,3 +152,50 @@ def test_admin_mission_code_is_read_only_once_created(superuser_client, mission_
 
     mission_a.refresh_from_db()
     assert mission_a.code == "AAA"
+
+
+def _stale(client, minutes=60):
+    session = client.session
+    session[VERIFIED_AT_SESSION_KEY] = (
+        timezone.now() - datetime.timedelta(minutes=minutes)
+    ).isoformat()
+    session.save()
+
+
+def test_a_change_in_the_admin_asks_for_a_recent_second_factor(superuser_client, caseworker_a):
+    _stale(superuser_client)
+    url = reverse("admin:accounts_user_change", args=[caseworker_a.pk])
+
+    shown = superuser_client.get(url)
+    posted = superuser_client.post(
+        url, {"email": caseworker_a.email, "is_active": "on", "is_superuser": "on"}
+    )
+
+    caseworker_a.refresh_from_db()
+    assert shown.status_code == 200
+    assert posted["Location"] == f"{reverse('accounts:reauthenticate')}?{urlencode({'next': url})}"
+    assert not caseworker_a.is_superuser
+    assert not AuditEvent.objects.filter(action=AuditAction.USER_UPDATED).exists()
+
+
+def test_a_membership_delete_in_the_admin_asks_for_a_recent_second_factor(
+    superuser_client, caseworker_a
+):
+    membership = caseworker_a.memberships.get()
+    _stale(superuser_client)
+
+    response = superuser_client.post(
+        reverse("admin:accounts_membership_delete", args=[membership.pk]), {"post": "yes"}
+    )
+
+    assert response["Location"].startswith(reverse("accounts:reauthenticate"))
+    assert Membership.objects.filter(pk=membership.pk).exists()
+
+
+def test_signing_out_of_the_admin_needs_no_recent_second_factor(superuser_client):
+    _stale(superuser_client)
+
+    response = superuser_client.post(reverse("admin:logout"))
+
+    assert response["Location"] == reverse("accounts:login")
+    assert "_auth_user_id" not in superuser_client.session

@@ -126,3 +126,19 @@ def test_another_passkey_brings_no_new_codes(client, caseworker_a, library_regis
 
     assert RECOVERY_CODES_DUE_SESSION_KEY not in client.session
     assert "codes" not in client.get(SECURITY_URL).context
+
+
+def test_a_registered_passkey_is_audited_by_id_and_kind_only(
+    client, caseworker_a, library_registers
+):
+    verified_login(client, caseworker_a)
+
+    client.post(COMPLETE_URL, content_type="application/json")
+
+    key = WebAuthnCredential.objects.get(user=caseworker_a)
+    event = AuditEvent.objects.get(action=AuditAction.SECOND_FACTOR_ENROLLED)
+    assert (event.actor, event.object_id, event.detail) == (
+        caseworker_a,
+        str(key.pk),
+        {"kind": "passkey"},
+    )

@@ -15,7 +15,13 @@ from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from accounts.lockout import LOCKOUT_STATUS
-from accounts.models import AuthenticatorApp, RecoveryCode, RecoveryCodeDevice, recovery_code_digest
+from accounts.models import (
+    AuthenticatorApp,
+    RecoveryCode,
+    RecoveryCodeDevice,
+    User,
+    recovery_code_digest,
+)
 from accounts.second_factor import passkeys, policy, services
 from accounts.second_factor.middleware import ENROL_REQUIRED_MESSAGE, VERIFY_REQUIRED_MESSAGE
 from accounts.second_factor.views import PENDING_DEVICE_SESSION_KEY
@@ -80,6 +86,28 @@ def test_caseworker_has_a_grace_period_from_account_creation(caseworker_a, setti
     assert policy.grace_ends_at(caseworker_a) == created + datetime.timedelta(days=7)
     assert not policy.is_enforced_now(caseworker_a, now=created + datetime.timedelta(days=6))
     assert policy.is_enforced_now(caseworker_a, now=created + datetime.timedelta(days=7))
+
+
+def test_caseworker_second_factor_is_optional_when_configured_off(caseworker_a, settings):
+    settings.HARBOUR_2FA_CASEWORKER_REQUIRED = False
+    long_after = caseworker_a.date_joined + datetime.timedelta(days=365)
+
+    assert not policy.is_required(caseworker_a)
+    assert policy.grace_ends_at(caseworker_a) is None
+    assert not policy.is_enforced_now(caseworker_a, now=long_after)
+
+
+def test_caseworker_without_a_factor_is_not_asked_when_configured_off(
+    client, caseworker_a, settings
+):
+    settings.HARBOUR_2FA_CASEWORKER_REQUIRED = False
+    client.force_login(caseworker_a)
+
+    response = client.get(DASHBOARD_URL)
+
+    assert response.status_code == 200
+    assert response.context.get("second_factor_grace_ends_at") is None
+    assert ENROL_URL not in response.content.decode()
 
 
 def test_researcher_second_factor_is_optional_unless_configured(researcher, settings):
@@ -480,6 +508,15 @@ def test_security_page_lists_only_the_users_own_devices(client, caseworker_a, ca
     assert "Someone else" not in response.content.decode()
 
 
+def test_security_page_leads_to_the_users_sign_ins_tokens_and_password(client, caseworker_a):
+    verified_login(client, caseworker_a)
+
+    body = client.get(SECURITY_URL).content.decode()
+
+    for name in ("accounts:sign_ins", "accounts:api_tokens", "accounts:password_change"):
+        assert f'href="{reverse(name)}"' in body
+
+
 def test_security_page_query_count_is_fixed(client, caseworker_a, django_assert_max_num_queries):
     verified_login(client, caseworker_a)
     for index in range(5):
@@ -678,6 +715,42 @@ def test_other_sensitive_actions_ask_for_a_code_too(
     assert AuthenticatorApp.objects.filter(user=caseworker_a).exists()
 
 
+def test_creating_an_account_asks_for_a_code_and_creates_nothing(client, central_admin):
+    verified_login(client, central_admin)
+    _age_verification(client, 11)
+    url = reverse("accounts:user_create")
+
+    response = client.post(
+        url,
+        {
+            "email": "new.admin@harbour.test",
+            "password": "lantern-orchard-47-velvet",
+            "is_active": "on",
+            "is_central_admin": "on",
+        },
+    )
+
+    assert (
+        response["Location"] == f"{reverse('accounts:reauthenticate')}?{urlencode({'next': url})}"
+    )
+    assert not User.objects.filter(email="new.admin@harbour.test").exists()
+
+
+def test_issuing_a_reset_link_asks_for_a_code_and_issues_nothing(
+    client, central_admin, caseworker_a
+):
+    verified_login(client, central_admin)
+    _age_verification(client, 11)
+    url = reverse("accounts:user_password_reset", kwargs={"user_id": caseworker_a.pk})
+
+    response = client.post(url)
+
+    assert (
+        response["Location"] == f"{reverse('accounts:reauthenticate')}?{urlencode({'next': url})}"
+    )
+    assert AuditAction.PASSWORD_RESET_ISSUED not in _actions()
+
+
 def test_membership_remove_asks_for_a_code_and_keeps_the_membership(
     client, central_admin, caseworker_a
 ):
@@ -793,8 +866,20 @@ def test_wrong_codes_at_the_token_endpoint_lock_out(caseworker_a, settings):
     assert not AuthToken.objects.exists()
 
 
-def test_researcher_without_a_device_gets_a_token_with_the_password(researcher):
-    assert _token(researcher).status_code == 200
+def test_researcher_without_a_device_gets_no_token_with_the_password_alone(researcher):
+    # Their second factor is optional for the web pages; a token needs one all the same.
+    response = _token(researcher)
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid_credentials"
+    assert not AuthToken.objects.exists()
+    assert AuditAction.SECOND_FACTOR_FAILED in _actions(researcher)
+
+
+def test_researcher_with_a_device_gets_a_token_with_its_code(researcher):
+    device = totp_device(researcher)
+
+    assert _token(researcher, otp=totp_code(device)).status_code == 200
 
 
 def test_researcher_with_a_device_must_give_its_code(researcher):

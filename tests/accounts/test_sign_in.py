@@ -16,7 +16,7 @@ from cases.models import AuditAction, AuditEvent
 from config.api.auth import LOCKED_OUT_MESSAGE
 from tests import factories
 from tests.html import without_csrf_token
-from tests.second_factor import verified_login
+from tests.second_factor import fresh_code, totp_device, verified_login
 
 pytestmark = pytest.mark.django_db
 
@@ -406,3 +406,47 @@ def test_client_budget_also_stops_the_api_token_endpoint(account, settings):
 
     assert response.status_code == 429
     assert response.json()["message"] == LOCKED_OUT_MESSAGE
+
+
+def _token_request(email, password, ip, **extra):
+    return APIClient().post(
+        reverse("api_token_obtain"),
+        {"email": email, "password": password, **extra},
+        format="json",
+        REMOTE_ADDR=ip,
+    )
+
+
+def test_a_stranger_cannot_lock_the_owner_out_of_the_api_from_elsewhere(account):
+    device = totp_device(account)
+    for _attempt in range(settings.AXES_FAILURE_LIMIT + 3):
+        _token_request(account.email, WRONG_PASSWORD, ip="203.0.113.9")
+
+    stranger = _token_request(account.email, factories.DEFAULT_PASSWORD, ip="203.0.113.9")
+    owner = _token_request(
+        account.email, factories.DEFAULT_PASSWORD, ip="10.0.0.7", otp=fresh_code(device)
+    )
+
+    assert stranger.status_code == LOCKOUT_STATUS
+    assert owner.status_code == 200
+    assert owner.json()["token"]
+
+
+def test_api_lockout_answers_the_same_for_known_and_unknown_accounts(account):
+    for _attempt in range(settings.AXES_FAILURE_LIMIT):
+        _token_request(account.email, WRONG_PASSWORD, ip="10.0.5.1")
+        _token_request(UNKNOWN_EMAIL, WRONG_PASSWORD, ip="10.0.5.2")
+
+    known = _token_request(account.email, factories.DEFAULT_PASSWORD, ip="10.0.5.1")
+    unknown = _token_request(UNKNOWN_EMAIL, factories.DEFAULT_PASSWORD, ip="10.0.5.2")
+
+    assert known.status_code == unknown.status_code == LOCKOUT_STATUS
+    assert (
+        known.json()
+        == unknown.json()
+        == {
+            "message": LOCKED_OUT_MESSAGE,
+            "code": "locked_out",
+            "errors": {},
+        }
+    )

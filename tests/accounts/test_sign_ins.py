@@ -107,6 +107,27 @@ def test_own_page_shows_my_sign_ins_and_failures_naming_me(own, account):
     assert "Was each of these you?" in body
 
 
+@pytest.mark.parametrize(
+    "action",
+    [
+        AuditAction.SECOND_FACTOR_VERIFIED,
+        AuditAction.SECOND_FACTOR_FAILED,
+        AuditAction.SECOND_FACTOR_ENROLLED,
+        AuditAction.SECOND_FACTOR_REMOVED,
+        AuditAction.PASSWORD_CHANGED,
+        AuditAction.API_TOKEN_CREATED,
+        AuditAction.API_TOKEN_REVOKED,
+    ],
+)
+def test_own_page_shows_my_factor_password_and_token_events(own, account, action):
+    event(action, actor=account, ip="192.0.2.77")
+
+    body = own.get(OWN_URL).content.decode()
+
+    assert "192.0.2.77" in body
+    assert str(action.label) in body
+
+
 def test_own_page_hides_other_accounts_and_what_i_did_to_them(own, account):
     other = factories.UserFactory()
     event(AuditAction.SIGN_IN, actor=other, ip="203.0.113.1")

@@ -1,16 +1,23 @@
 """Second factors in the browser: enrolment with codes computed from the secret, sign-in with
-a code and with a recovery code, and the Django admin refusing an unverified session."""
+a code and with a recovery code, passkeys for sign-in and for confirming a sensitive action, and
+the Django admin refusing an unverified session."""
 
 import base64
+import datetime
 
 import pytest
+from django.conf import settings
+from django.contrib.sessions.backends.db import SessionStore
 from django.urls import reverse
+from django.utils import timezone
 from django_otp.oath import totp
 from django_otp_webauthn.models import WebAuthnCredential
 from playwright.sync_api import expect
 
 from accounts.models import AuthenticatorApp
 from accounts.second_factor import services
+from accounts.second_factor.passkeys import REAUTHENTICATED_MESSAGE
+from accounts.second_factor.policy import VERIFIED_AT_SESSION_KEY
 from cases.models import AuditAction, AuditEvent
 from tests.e2e.conftest import enter_code, sign_in_with_password
 from tests.second_factor import fresh_code, totp_device
@@ -128,4 +135,49 @@ def test_passkey_registration_and_sign_in_with_it(
         ).order_by("pk")
     ]
     assert kinds[-2:] == ["passkey", "passkey"]
+    assert csp_violations == []
+
+
+def _age_the_verification(page, minutes: int) -> None:
+    """Move the browser session's last second factor ``minutes`` into the past."""
+    cookie = next(
+        cookie
+        for cookie in page.context.cookies()
+        if cookie["name"] == settings.SESSION_COOKIE_NAME
+    )
+    session = SessionStore(session_key=cookie["value"])
+    session[VERIFIED_AT_SESSION_KEY] = (
+        timezone.now() - datetime.timedelta(minutes=minutes)
+    ).isoformat()
+    session.save()
+
+
+def test_a_passkey_only_user_confirms_a_sensitive_action_with_the_passkey(
+    page, live_server, caseworker_a, csp_violations
+):
+    _virtual_authenticator(page)
+    # In the grace period, without any factor: the passkey is the first and only one.
+    sign_in_with_password(page, live_server, caseworker_a)
+    page.wait_for_url(f"{live_server.url}/")
+    page.goto(f"{live_server.url}{reverse('accounts:security')}")
+    page.get_by_role("button", name="Add a passkey or security key").click()
+    expect(page.get_by_role("heading", name="Your recovery codes")).to_be_visible()
+    page.get_by_role("link", name="I have saved them").click()
+    expect(page.get_by_role("button", name="Make new recovery codes")).to_be_visible()
+    # Every request saves the session (its last activity): age it once the page and its
+    # script requests are done, or one of them writes the fresh time back.
+    page.wait_for_load_state("networkidle")
+    _age_the_verification(page, minutes=60)
+
+    page.get_by_role("button", name="Make new recovery codes").click()
+    page.wait_for_url(f"{live_server.url}{reverse('accounts:reauthenticate')}**")
+    page.get_by_role("button", name="Use a passkey or security key").click()
+    page.wait_for_url(f"{live_server.url}{reverse('accounts:security')}")
+    expect(page.get_by_text(str(REAUTHENTICATED_MESSAGE))).to_be_visible()
+    page.get_by_role("button", name="Make new recovery codes").click()
+
+    expect(page.get_by_role("heading", name="Your recovery codes")).to_be_visible()
+    assert not AuthenticatorApp.objects.filter(user=caseworker_a).exists()
+    confirmation = AuditEvent.objects.get(action=AuditAction.REAUTHENTICATED)
+    assert (confirmation.actor, confirmation.detail) == (caseworker_a, {"kind": "passkey"})
     assert csp_violations == []

@@ -1,17 +1,21 @@
+import datetime
 import io
+from urllib.parse import urlencode
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 from openpyxl import load_workbook
 
+from accounts.second_factor.policy import VERIFIED_AT_SESSION_KEY
 from cases.models import Case
 from intake import messages
 from intake.forms import TOO_LARGE_MESSAGE
 from intake.models import ImportJob
 from intake.views import JOBS_PER_PAGE
 from tests.intake.conftest import ROWS, csv_text
-from tests.second_factor import SECOND_FACTOR_QUERIES
+from tests.second_factor import SECOND_FACTOR_QUERIES, fresh_code, verified_login
 
 pytestmark = pytest.mark.django_db
 
@@ -157,3 +161,81 @@ def test_caseworkers_and_researchers_cannot_upload(client_for, caseworker_a, res
         response = _post_upload(client_for(user), mission_a, csv_text(*ROWS))
         assert response.status_code == 404
     assert ImportJob.objects.count() == 0
+
+
+# Re-authentication: importing and the rejected rows are identities in bulk ------------------
+
+REAUTH_URL = reverse("accounts:reauthenticate")
+
+
+def _age_verification(client, minutes=60):
+    session = client.session
+    session[VERIFIED_AT_SESSION_KEY] = (
+        timezone.now() - datetime.timedelta(minutes=minutes)
+    ).isoformat()
+    session.save()
+
+
+def _reauth_location(back: str) -> str:
+    return f"{REAUTH_URL}?{urlencode({'next': back})}"
+
+
+def test_a_stale_session_confirms_a_factor_before_an_upload(client, central_admin, mission_a):
+    verified_login(client, central_admin)
+    _age_verification(client)
+
+    response = _post_upload(client, mission_a, csv_text(*ROWS))
+
+    assert response["Location"] == _reauth_location(reverse("intake:job_list"))
+    assert ImportJob.objects.count() == 0
+    assert client.get(reverse("intake:job_list")).status_code == 200
+
+
+def test_a_stale_session_confirms_a_factor_before_an_import_starts(
+    client, central_admin, mission_a, django_capture_on_commit_callbacks
+):
+    device = verified_login(client, central_admin)
+    with django_capture_on_commit_callbacks(execute=True):
+        _post_upload(client, mission_a, csv_text(*ROWS))
+    job = ImportJob.objects.get()
+    status = job.status
+    detail_url = reverse("intake:job_detail", kwargs={"job_id": job.pk})
+    confirm_url = reverse("intake:job_confirm", kwargs={"job_id": job.pk})
+    _age_verification(client)
+
+    refused = client.post(confirm_url, {})
+    job.refresh_from_db()
+    assert refused["Location"] == _reauth_location(detail_url)
+    assert (job.status, Case.objects.count()) == (status, 0)
+
+    confirmed = client.post(REAUTH_URL, {"otp_token": fresh_code(device), "next": detail_url})
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(confirm_url, {})
+    job.refresh_from_db()
+    assert confirmed["Location"] == detail_url
+    assert (job.status, Case.objects.count()) == (ImportJob.Status.SUCCEEDED, 2)
+
+
+def test_the_rejected_rows_wait_for_a_fresh_factor_and_are_not_spent_meanwhile(
+    client, central_admin, mission_a, django_capture_on_commit_callbacks
+):
+    device = verified_login(client, central_admin)
+    with django_capture_on_commit_callbacks(execute=True):
+        _post_upload(client, mission_a, csv_text(ROWS[0], ROWS[1].replace("Masculine", "Male")))
+    job = ImportJob.objects.get()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            reverse("intake:job_confirm", kwargs={"job_id": job.pk}), {"import_valid_rows": "on"}
+        )
+    rejected_url = reverse("intake:job_rejected", kwargs={"job_id": job.pk})
+    _age_verification(client)
+
+    refused = client.get(rejected_url)
+    assert refused["Location"] == _reauth_location(rejected_url)
+
+    confirmed = client.post(REAUTH_URL, {"otp_token": fresh_code(device), "next": rejected_url})
+    assert confirmed["Location"] == rejected_url
+    # The refused request did not spend the file: it is delivered now, once.
+    rejected = client.get(rejected_url)
+    assert rejected.status_code == 200
+    assert "prs_Gender: unknown_code" in b"".join(rejected.streaming_content).decode("utf-8-sig")
