@@ -156,6 +156,18 @@ def test_search_query_count_is_pinned(client_a, mission_a, django_assert_max_num
 
 
 @pytest.mark.django_db
+def test_html_search_query_count_is_pinned(client_a, mission_a, django_assert_max_num_queries):
+    # The list's own (tests/cases/test_views.py), the matching persons, the audit row (two).
+    factories.CaseFactory.create_batch(3, mission=mission_a, person__given_name="Amina")
+    with django_assert_max_num_queries(13 + SECOND_FACTOR_QUERIES):
+        few = client_a.get(reverse("cases:list"), {"q": "amina"})
+    factories.CaseFactory.create_batch(30, mission=mission_a, person__given_name="Amina")
+    with django_assert_max_num_queries(13 + SECOND_FACTOR_QUERIES):
+        many = client_a.get(reverse("cases:list"), {"q": "amina"})
+    assert few.content.decode().count('data-label="') < many.content.decode().count('data-label="')
+
+
+@pytest.mark.django_db
 def test_identity_edit_rebuilds_tokens_in_its_transaction(caseworker_a, case_a):
     case_update(
         actor=caseworker_a, case_id=case_a.pk, version=case_a.version, data={"given_name": "Zara"}
