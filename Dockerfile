@@ -46,4 +46,4 @@ EXPOSE 8000
 ENTRYPOINT ["sh", "/app/config/docker/entrypoint.sh"]
 # Worker processes: WEB_CONCURRENCY (gunicorn reads it), default 1 per container; scale out with
 # more web containers behind the proxy.
-CMD ["gunicorn", "config.wsgi", "--bind", "0.0.0.0:8000", "--timeout", "60", "--graceful-timeout", "30"]
+CMD ["gunicorn", "config.wsgi", "--config", "python:config.gunicorn", "--bind", "0.0.0.0:8000", "--timeout", "60", "--graceful-timeout", "30"]

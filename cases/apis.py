@@ -42,6 +42,7 @@ from .services import (
     COMMENT_MAX_LENGTH,
     case_create,
     case_reopen,
+    case_search_record,
     case_update,
     closure_approve,
     closure_request,
@@ -220,6 +221,16 @@ class CaseListApi(generics.ListAPIView):
 
     def get_queryset(self):
         return case_list_rows(user=self.request.user)
+
+    def list(self, request, *args, **kwargs):
+        # The filter backend has refused a bad ``q`` (400) before this point.
+        response = super().list(request, *args, **kwargs)
+        query = (request.query_params.get("q") or "").strip()
+        if query:
+            case_search_record(
+                actor=request.user, query=query, results=self.paginator.page.paginator.count
+            )
+        return response
 
 
 class CaseCreateApi(APIView):

@@ -93,6 +93,13 @@ class CaseFilter(django_filters.FilterSet):
         return queryset.filter(person__citizenships__contains=[value])
 
 
+def search_query(filterset: CaseFilter) -> str:
+    """The search terms of a bound, valid case filter ("" when none): what is audited."""
+    if not filterset.is_bound or not filterset.is_valid():
+        return ""
+    return (filterset.form.cleaned_data.get("q") or "").strip()
+
+
 def _start_of_day(day: datetime.date) -> datetime.datetime:
     return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
 

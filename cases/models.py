@@ -413,6 +413,9 @@ class CaseReferenceCounter(models.Model):
 class AuditAction(models.TextChoices):
     CASE_VIEWED = "case_viewed", _("Case viewed")
     CASE_LISTED = "case_listed", _("Case list viewed")
+    # A search by name, phone, date of birth or reference: a keyed digest of the query and the
+    # number of results, never the terms.
+    CASE_SEARCHED = "case_searched", _("Cases searched")
     CASE_CREATED = "case_created", _("Case created")
     CASE_UPDATED = "case_updated", _("Case updated")
     CASE_ASSIGNED = "case_assigned", _("Case assigned")

@@ -44,6 +44,7 @@ class Kind:
     PHONE = "t"
     BIRTH_DATE = "d"
     BIRTH_YEAR = "y"
+    QUERY = "q"
 
 
 def words(text: str) -> list[str]:
@@ -132,6 +133,17 @@ def _term_tokens(word: str) -> set[bytes]:
         if phonetic:
             accepted.add(digest(Kind.PHONETIC, phonetic))
     return accepted
+
+
+def query_digest(query: str) -> str:
+    """A keyed digest of the normalised query, for the audit trail: the same words in any
+    order, case or script give the same digest, and without the key it says nothing."""
+    normalised = " ".join(sorted({w for raw in query.split() for w in _query_words(raw)}))
+    return digest(Kind.QUERY, normalised).hex()
+
+
+def _query_words(raw: str) -> list[str]:
+    return [raw] if _DATE.match(raw) else words(raw)
 
 
 def person_identity(person) -> Identity:

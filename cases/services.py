@@ -579,3 +579,14 @@ def case_reopen(
         detail={"reason": reason, "from": from_status, "to": str(to_status)},
     )
     return reopening
+
+
+def case_search_record(*, actor: User, query: str, results: int) -> None:
+    """Audit one search of the case list (HTML or API): who searched, when, a keyed digest of
+    the normalised query (repeated searches for the same words can be told apart from others,
+    the words themselves cannot be read) and how many cases matched."""
+    audit_record(
+        actor=actor,
+        action=AuditAction.CASE_SEARCHED,
+        detail={"query_digest": search.query_digest(query), "results": results},
+    )

@@ -22,7 +22,7 @@ from config.errors import ApplicationError
 from config.htmx import is_partial_request
 
 from .case_page import case_sections_read
-from .filters import AuditEventFilter, CaseFilter
+from .filters import AuditEventFilter, CaseFilter, search_query
 from .forms import (
     CaseCreateForm,
     CaseEditForm,
@@ -46,6 +46,7 @@ from .services import (
     CLOSURE_NOT_PENDING_MESSAGE,
     case_create,
     case_reopen,
+    case_search_record,
     case_update,
     closure_approve,
     closure_request,
@@ -100,6 +101,9 @@ def case_list(request: HttpRequest) -> HttpResponse:
     # Invalid filters show their errors and no rows: an unfiltered list would look filtered.
     cases = filterset.qs if filters_valid(filterset) else Case.objects.none()
     page = Paginator(cases, settings.HARBOUR_CASE_PAGE_SIZE).get_page(request.GET.get("page"))
+    query = search_query(filterset)
+    if query:
+        case_search_record(actor=request.user, query=query, results=page.paginator.count)
     context = {
         "filter": filterset,
         "form": filterset.form,

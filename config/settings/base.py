@@ -338,7 +338,11 @@ CELERY_BEAT_SCHEDULE = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "config.request_context.RequestIdLogFilter"}},
+    "filters": {
+        "request_id": {"()": "config.request_context.RequestIdLogFilter"},
+        # Search terms travel in URLs (?q=): never in clear in a log line.
+        "redact_search_terms": {"()": "config.log_redaction.SearchTermsRedactFilter"},
+    },
     "formatters": {
         # [server request id] then, for requests, the client's own X-Request-ID (sanitised,
         # untrusted, "-" when absent).
@@ -351,7 +355,7 @@ LOGGING = {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": "plain",
-            "filters": ["request_id"],
+            "filters": ["request_id", "redact_search_terms"],
         },
     },
     "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},

@@ -1,14 +1,17 @@
 import datetime
 import io
+import logging
+from urllib.parse import urlencode
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.core.servers.basehttp import WSGIRequestHandler
 from django.test import Client
 from django.urls import reverse
 
 from cases import search
 from cases.housekeeping import encryption_keys_rotate
-from cases.models import Person, SearchToken
+from cases.models import AuditAction, AuditEvent, Person, SearchToken
 from cases.services import case_update
 from tests import factories
 from tests.second_factor import SECOND_FACTOR_QUERIES, verified_login
@@ -141,13 +144,27 @@ def test_html_list_search(client_a, mission_a):
 @pytest.mark.django_db
 def test_search_query_count_is_pinned(client_a, mission_a, django_assert_max_num_queries):
     factories.CaseFactory.create_batch(3, mission=mission_a, person__given_name="Amina")
-    with django_assert_max_num_queries(8 + SECOND_FACTOR_QUERIES):
+    # One reads the matching persons; two write the search's audit row (the chain's head under
+    # its lock, the insert).
+    with django_assert_max_num_queries(11 + SECOND_FACTOR_QUERIES):
         few = client_a.get(LIST_URL, {"q": "amina"})
     factories.CaseFactory.create_batch(15, mission=mission_a, person__given_name="Amina")
-    with django_assert_max_num_queries(8 + SECOND_FACTOR_QUERIES):
+    with django_assert_max_num_queries(11 + SECOND_FACTOR_QUERIES):
         many = client_a.get(LIST_URL, {"q": "amina"})
     assert len(few.json()["results"]) == 3
     assert len(many.json()["results"]) == 18
+
+
+@pytest.mark.django_db
+def test_html_search_query_count_is_pinned(client_a, mission_a, django_assert_max_num_queries):
+    # The list's own (tests/cases/test_views.py), the matching persons, the audit row (two).
+    factories.CaseFactory.create_batch(3, mission=mission_a, person__given_name="Amina")
+    with django_assert_max_num_queries(13 + SECOND_FACTOR_QUERIES):
+        few = client_a.get(reverse("cases:list"), {"q": "amina"})
+    factories.CaseFactory.create_batch(30, mission=mission_a, person__given_name="Amina")
+    with django_assert_max_num_queries(13 + SECOND_FACTOR_QUERIES):
+        many = client_a.get(reverse("cases:list"), {"q": "amina"})
+    assert few.content.decode().count('data-label="') < many.content.decode().count('data-label="')
 
 
 @pytest.mark.django_db
@@ -207,3 +224,104 @@ def test_backfill_command(case_a):
 def test_backfill_command_refuses_a_bad_batch_size():
     with pytest.raises(CommandError):
         call_command("rebuild_search_tokens", batch_size=0)
+
+
+# --- every search is audited, its terms in no audit row and no log line -----------------------
+
+
+def test_query_digest_ignores_order_case_and_script_and_is_keyed(settings):
+    digest = search.query_digest("Fatima 1998")
+    assert search.query_digest("1998  FÁTIMA") == digest
+    assert search.query_digest("Фатима 1998") == search.query_digest("fatima 1998")
+    assert search.query_digest("olga 1998") != digest
+    settings.BLIND_INDEX_KEY = "another-key"
+    assert search.query_digest("fatima 1998") != digest
+
+
+def _search_events():
+    return list(AuditEvent.objects.filter(action=AuditAction.CASE_SEARCHED).order_by("seq"))
+
+
+def _mine_and_theirs(mission_a, mission_b):
+    mine = factories.CaseFactory(
+        mission=mission_a,
+        person__given_name="Fatima",
+        person__date_of_birth=datetime.date(1998, 1, 2),
+    )
+    factories.CaseFactory(mission=mission_b, person__given_name="Fatima")
+    return mine
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("url", [LIST_URL, reverse("cases:list")], ids=["api", "html"])
+def test_a_search_is_audited_with_a_digest_and_the_result_count(
+    client_a, caseworker_a, mission_a, mission_b, url
+):
+    _mine_and_theirs(mission_a, mission_b)
+    client_a.get(url, {"q": "fatima 1998"})
+    client_a.get(url, {"q": "nobody"})
+    found, missed = _search_events()
+    assert found.actor == caseworker_a
+    assert found.detail == {"query_digest": search.query_digest("fatima 1998"), "results": 1}
+    assert missed.detail == {"query_digest": search.query_digest("nobody"), "results": 0}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("url", [LIST_URL, reverse("cases:list")], ids=["api", "html"])
+def test_a_list_without_search_or_with_a_refused_query_is_not_audited_as_a_search(
+    client_a, case_a, url
+):
+    client_a.get(url)
+    client_a.get(url, {"q": "   "})
+    client_a.get(url, {"q": "a" * (search.QUERY_MAX_LENGTH + 1)})
+    assert _search_events() == []
+
+
+def _console_handler() -> logging.Handler:
+    return next(h for h in logging.getLogger().handlers if h.get_name() == "console")
+
+
+@pytest.fixture
+def console_output():
+    """What the configured console handler (the only one) writes during the test."""
+    handler = _console_handler()
+    stream = io.StringIO()
+    previous = handler.setStream(stream)
+    try:
+        yield stream
+    finally:
+        handler.setStream(previous)
+
+
+def _runserver_access_line(requestline: str, status: int) -> None:
+    """The line runserver writes for a request, through its own code."""
+    server = WSGIRequestHandler.__new__(WSGIRequestHandler)
+    server.requestline, server.request = requestline, None
+    server.log_request(status, 512)
+
+
+@pytest.mark.django_db
+def test_a_search_leaves_its_terms_in_no_log_line_and_no_audit_row(
+    client_a, mission_a, mission_b, console_output
+):
+    _mine_and_theirs(mission_a, mission_b)
+    terms = "Fatima 1998"
+    for url in (LIST_URL, reverse("cases:list")):
+        assert client_a.get(url, {"q": terms}).status_code == 200
+        # A refused page and a refused query: Django's 4xx lines.
+        client_a.get(url, {"q": terms, "page": "999"})
+        client_a.get(url, {"q": terms + " " + "x" * search.QUERY_MAX_LENGTH})
+        _runserver_access_line(f"GET {url}?{urlencode({'q': terms})} HTTP/1.1", 200)
+        _runserver_access_line(f"GET {url}?page=2&q=fatima%201998 HTTP/1.1", 404)
+    written = console_output.getvalue()
+    assert "GET /cases/?q=[redacted] HTTP/1.1" in written
+    assert "page=2&q=[redacted]" in written
+    rows = " ".join(
+        f"{e.object_type} {e.object_id} {e.case_reference} {e.detail}"
+        for e in AuditEvent.objects.all()
+    ).casefold()
+    # The HTML list shows its last page for a page past the end: that search is audited too.
+    assert len(_search_events()) == 3
+    for word in ("fatima", "1998"):
+        assert word not in written.casefold()
+        assert word not in rows

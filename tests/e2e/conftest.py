@@ -1,6 +1,8 @@
 """Browser tests: Playwright drives the system Chromium against pytest-django's live server.
 
-No browser is ever downloaded: the tests use /usr/bin/chromium (apt package ``chromium``).
+No browser is ever downloaded: the tests use /usr/bin/chromium (apt package ``chromium``), or
+the executable named by ``HARBOUR_CHROMIUM``. Without it the run stops before any test, with one
+line saying what to install, instead of an error per browser test.
 """
 
 import os
@@ -15,7 +17,7 @@ from tests.second_factor import fresh_code, totp_device
 # calls from the test body (factories, lookups). They are plain synchronous calls here.
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
-CHROMIUM = "/usr/bin/chromium"
+CHROMIUM = os.environ.get("HARBOUR_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -28,6 +30,24 @@ CHROMIUM_ARGS = [
 # What Chromium writes to the console when the Content Security Policy blocks something.
 CSP_CONSOLE_MARKER = "Content Security Policy"
 TIMEOUT_MS = 15_000
+
+
+def chromium_missing(path: str) -> str | None:
+    """What to do about a missing browser, or None when ``path`` is an executable."""
+    if os.path.isfile(path) and os.access(path, os.X_OK):
+        return None
+    return (
+        f"Browser tests need Chromium at {path}: install it (apt-get install chromium) or set "
+        "HARBOUR_CHROMIUM to its path; to run without them: pytest -m 'not e2e'."
+    )
+
+
+def pytest_collection_modifyitems(session, config, items):
+    # Once for the whole run, and only when browser tests were selected.
+    if any(item.get_closest_marker("e2e") for item in items):
+        problem = chromium_missing(CHROMIUM)
+        if problem:
+            raise pytest.UsageError(problem)
 
 
 @pytest.fixture(scope="session")

@@ -105,6 +105,15 @@ def test_catalogue_lists_every_variable_with_its_ctdc_name(client_for, researche
             assert f"<code>{variable.ctdc_name}</code>" in html
 
 
+def test_catalogue_says_no_ctdc_variable_rather_than_none(client_for, researcher):
+    assert any(not variable.ctdc_name for variable in VARIABLES.values())
+    html = client_for(researcher).get(_url("research:catalogue")).content.decode()
+    cells = re.findall(r"<td>(.*?)</td>", html, flags=re.S)
+
+    assert "No CTDC variable" in html
+    assert not [cell for cell in cells if re.sub(r"<[^>]+>", "", cell).strip() == "None"]
+
+
 def test_request_creates_an_extract_and_shows_it(
     client_for, researcher, snapshot, django_capture_on_commit_callbacks
 ):
