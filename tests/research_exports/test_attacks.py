@@ -24,7 +24,7 @@ from scipy.optimize import linprog
 from accounts.models import User
 from cases.models import AuditAction, AuditEvent
 from config.errors import ApplicationError
-from research_exports import disclosure, extracts, mart
+from research_exports import disclosure, extracts, linking, mart
 from research_exports.extracts import (
     YEAR_BAND_YEARS,
     aggregate,
@@ -371,6 +371,54 @@ def test_linked_protection_covers_earlier_tables_over_variables_the_new_one_lack
     assert attacker_narrowest_range(fine, received, fine_cells=False) >= K
     # The third table is protected, not withheld: its citizenship totals are still there.
     assert all(r["count"] is not None for r in received[2].result["column_totals"])
+
+
+def request_union_refused(researcher, captured, release=None) -> Extract:
+    """The first two tables of ``UNION_SEQUENCE``; the second must be refused."""
+    built = []
+    for dims in UNION_SEQUENCE[:2]:
+        with captured(execute=True):
+            extract = extract_request(
+                actor=researcher, dimensions=dims, filters={}, file_format="json", release=release
+            )
+        extract.refresh_from_db()
+        built.append(extract)
+    assert built[0].status == Extract.Status.SUCCEEDED
+    assert built[1].status == Extract.Status.FAILED
+    assert built[1].result is None
+    return built[1]
+
+
+def test_a_union_too_large_to_protect_is_refused_by_its_variables_not_its_counts(
+    researcher, snapshot, monkeypatch, django_capture_on_commit_callbacks
+):
+    # 2 years x 2 genders x 3 citizenships: 12 combinations, over a limit of 11.
+    monkeypatch.setattr(linking, "MAX_UNION_CELLS", 11)
+    add_union_people(snapshot)
+
+    refused = request_union_refused(researcher, django_capture_on_commit_callbacks)
+
+    assert refused.message == str(extracts.UNION_TOO_LARGE_MESSAGE) % {
+        "variables": "Year of registration, Gender, Citizenship",
+        "maximum": 11,
+    }
+    # Other counts over the same values: the same refusal, word for word.
+    later = factories.ResearchReleaseFactory()
+    add_union_people(later.snapshot, {key: 3 * n + 1 for key, n in UNION_PEOPLE.items()})
+    other = request_union_refused(
+        factories.ResearcherFactory(), django_capture_on_commit_callbacks, release=later.pk
+    )
+    assert other.message == refused.message
+
+
+def test_a_union_within_the_limit_is_built(
+    researcher, snapshot, monkeypatch, django_capture_on_commit_callbacks
+):
+    monkeypatch.setattr(linking, "MAX_UNION_CELLS", 12)
+    add_union_people(snapshot)
+
+    for dims in UNION_SEQUENCE:
+        request_built(researcher, django_capture_on_commit_callbacks, dims)
 
 
 # ---------------------------------------------------------------------------- attack 3
