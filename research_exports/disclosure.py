@@ -37,6 +37,9 @@ from scipy.optimize import linprog
 Key = tuple[str, ...]
 
 GRAND = ("__grand__",)
+# Kinds of the researcher's earlier figures in ``protect_joint``.
+EARLIER = "earlier"
+EARLIER_HIDDEN = "earlier_hidden"
 
 
 @dataclass(frozen=True)
@@ -188,14 +191,16 @@ def _program(
     suppressed_cells: set[Key],
     margins: list[Margin],
     suppressed_margins: set[tuple[str, Key]],
+    links: list | None = None,
 ) -> tuple[_Program, dict]:
     """The published equations over the unknowns, and each unknown's variable.
 
     The program is built once and only its objective changes between targets, so HiGHS
-    restarts each solve from the previous optimal basis instead of from scratch.
+    restarts each solve from the previous optimal basis instead of from scratch. ``links``
+    replace the relations between totals that ``_links`` reads off the margins.
     """
     if not _additive(margins):
-        return _linked_program(cells, suppressed_cells, margins, suppressed_margins)
+        return _linked_program(cells, suppressed_cells, margins, suppressed_margins, links)
     unknowns = sorted(suppressed_cells)
     index = {key: i for i, key in enumerate(unknowns)}
     rows: list[Row] = []
@@ -214,10 +219,11 @@ def _linked_program(
     suppressed_cells: set[Key],
     margins: list[Margin],
     suppressed_margins: set[tuple[str, Key]],
+    links: list | None = None,
 ) -> tuple[_Program, dict]:
     """The program of a table with a multi-valued variable: suppressed totals are unknowns
     too, each total is tied to its cells (equal to their sum, or between the largest and
-    the sum) and the grand total to the other totals (``_links``)."""
+    the sum) and the grand total to the other totals (``_links``, or ``links``)."""
     margin_ids = [(m.kind, m.key) for m in margins if (m.kind, m.key) in suppressed_margins]
     unknowns: list = [*sorted(suppressed_cells), *sorted(margin_ids)]
     index: dict = {key: i for i, key in enumerate(unknowns)}
@@ -230,7 +236,7 @@ def _linked_program(
         return None, float(cells[figure] if figure in cells else value[figure])
 
     relations = [((m.kind, m.key), list(m.cells), m.additive) for m in margins]
-    relations += _links(margins)
+    relations += _links(margins) if links is None else links
     rows: list[Row] = []
     for parent, children, additive in relations:
         p_var, p_known = term(parent)
@@ -787,6 +793,18 @@ def protect(
     figures of the table are suppressed from the start and ``kept`` ones are never chosen as
     complements (the researcher already has them).
     """
+    return _result(table, policy, *_suppress(table, policy, known, guards, hidden, kept))
+
+
+def _suppress(
+    table: Table,
+    policy: Policy,
+    known: Iterable[Margin],
+    guards: Iterable[Margin],
+    hidden: Iterable[tuple[str, Key]],
+    kept: Iterable[tuple[str, Key]],
+) -> tuple[set[Key], set[tuple[str, Key]], int, int]:
+    """The suppressed cells and totals of ``protect``, and how many of each were primary."""
     k = policy.threshold
     cells = dict(table.cells)
     known, guards = list(known), list(guards)
@@ -845,6 +863,18 @@ def protect(
                     c for c, v in cells.items() if v > 0 and ("cell", c) not in fixed
                 )
             break
+    return suppressed_cells, suppressed_margins, primary_cells, primary_totals
+
+
+def _result(
+    table: Table,
+    policy: Policy,
+    suppressed_cells: set[Key],
+    suppressed_margins: set[tuple[str, Key]],
+    primary_cells: int,
+    primary_totals: int,
+) -> Result:
+    cells = table.cells
 
     def publish(value: int, hidden: bool) -> int | None:
         return None if hidden else round_count(value, policy)
@@ -870,4 +900,134 @@ def protect(
         primary_totals=primary_totals,
         complementary_totals=len(suppressed_margins) - primary_totals,
         policy=policy,
+    )
+
+
+def protect_joint(
+    table: Table,
+    policy: Policy,
+    *,
+    cube: Mapping[Key, int],
+    figures: Mapping[tuple[str, Key], Margin],
+    earlier: Iterable[Margin],
+    known: Iterable[Margin] = (),
+    guards: Iterable[Margin] = (),
+    hidden: Iterable[tuple[str, Key]] = (),
+    kept: Iterable[tuple[str, Key]] = (),
+) -> Result:
+    """``protect``, then the same check over the cube of the union of the table's variables
+    and those of figures the researcher already holds (earlier tables of the same release
+    over variables this table does not have). Deterministic.
+
+    The unknowns are the non-empty cells of ``cube`` (each at least 1; empty ones are known
+    to be empty, as an attacker who knows them would). ``figures`` are the table's cells and
+    totals, by (kind, key), as sums of cube cells; ``earlier`` are the researcher's figures
+    that are not the table's, as sums of cube cells: kind "earlier" for published ones
+    (equations), "earlier_hidden" for hidden ones. ``known``, ``guards``, ``hidden`` and
+    ``kept`` are ``protect``'s, over the table itself. While a hidden figure of the table
+    or a guarded earlier one has a range narrower than k in that program, one more figure
+    of the table is hidden: a neighbour in its row or column, as ``protect`` chooses, or
+    for an earlier figure the smallest published cell of the table that shares people with
+    it.
+
+    What is covered for multi-valued variables: a figure is the exact sum of its cube cells
+    when it fixes every multi-valued variable of the cube, otherwise it is at least each of
+    them and at most their sum; the table's own totals keep their links to the grand total
+    (``_links``). Relations that only the sets of values each person has would give are not
+    in the program.
+    """
+    k = policy.threshold
+    kept = frozenset(kept)
+    suppressed_cells, suppressed_margins, primary_cells, primary_totals = _suppress(
+        table, policy, known, guards, hidden, kept
+    )
+    table_margins = table.margins()
+    memberships = _memberships(table_margins)
+    links = _links(table_margins)
+    earlier = list(earlier)
+    guarded = {(m.kind, m.key) for m in earlier if m.kind == EARLIER_HIDDEN}
+    margins = [*figures.values(), *earlier]
+    by_id = {(m.kind, m.key): m for m in margins}
+    unknowns = {c for c, v in cube.items() if v > 0}
+    safe: set[tuple[str, Key]] = set()
+
+    def hidden_ids() -> set[tuple[str, Key]]:
+        return {("cell", c) for c in suppressed_cells} | set(suppressed_margins)
+
+    def hide_overlapping(target: tuple[str, Key]) -> bool:
+        people = set(by_id[target].cells)
+        shown = [
+            (kind != "cell", figure.value, kind, key)
+            for (kind, key), figure in figures.items()
+            if (kind, key) not in hidden_ids()
+            and (kind, key) not in kept
+            and figure.value > 0
+            and not people.isdisjoint(figure.cells)
+        ]
+        if not shown:
+            return False
+        _total, _value, kind, key = min(shown)
+        if kind == "cell":
+            suppressed_cells.add(key)
+        else:
+            suppressed_margins.add((kind, key))
+        return True
+
+    while True:
+        targets = sorted(
+            t
+            for t in (hidden_ids() & set(by_id)) | guarded
+            if t not in safe and any(cube.get(c, 0) > 0 for c in by_id[t].cells)
+        )
+        if not targets:
+            break
+        program, index = _program(cube, unknowns, margins, hidden_ids() | guarded, links)
+        touched: set[Key] = set()
+        found = progressed = False
+        for target in targets:
+            people = set(by_id[target].cells)
+            if not people.isdisjoint(touched):
+                continue
+            objective = (
+                [index[target]]
+                if target in index
+                else [index[c] for c in by_id[target].cells if c in index]
+            )
+            if program.highest(objective) - program.lowest(objective) >= k:
+                safe.add(target)
+                continue
+            found = True
+            before = hidden_ids()
+            if target in figures and target not in guarded:
+                done = _protect_one(
+                    target,
+                    table.cells,
+                    suppressed_cells,
+                    table_margins,
+                    suppressed_margins,
+                    kept,
+                    memberships,
+                )
+            else:
+                done = False
+            if not done:
+                done = hide_overlapping(target)
+            if done:
+                progressed = True
+                touched |= people
+                for added in hidden_ids() - before:
+                    touched |= set(figures[added].cells)
+        if not found:
+            break
+        if not progressed:
+            # Nothing left near the narrow figures: withhold what the researcher lacks.
+            suppressed_cells.update(
+                c for c, v in table.cells.items() if v > 0 and ("cell", c) not in kept
+            )
+            suppressed_margins.update(
+                (m.kind, m.key) for m in table_margins if (m.kind, m.key) not in kept
+            )
+            break
+    return _result(
+        table, policy, suppressed_cells, suppressed_margins, primary_cells, primary_totals
     )

@@ -39,7 +39,7 @@ from cases.models import AuditAction
 from cases.vocabularies import ExploitationType, country_codes
 from config.errors import ApplicationError
 
-from . import disclosure, writers
+from . import disclosure, linking, writers
 from .mart import mart_current
 from .models import Extract, ExtractMode
 from .privacy import build as dp_build
@@ -93,6 +93,12 @@ TOO_MANY_CELLS_MESSAGE = _(
     "This combination of variables gives more than %(maximum)d cells. A filter counts as "
     "one more variable (the table is published with a column for it): choose fewer "
     "variables or filters, and request the extract again."
+)
+UNION_TOO_LARGE_MESSAGE = _(
+    "This table cannot be protected together with the tables you already have from this "
+    "release: their variables (%(variables)s) have more than %(maximum)d combinations of "
+    "values. Ask for a table of fewer of those variables, from a later release, or ask for "
+    "differentially private counts."
 )
 BUILD_FAILED_MESSAGE = _(
     "The extract could not be built after %(attempts)d attempts. Retry it later; if it "
@@ -836,6 +842,39 @@ def _history(extract: Extract) -> tuple[list, list]:
     return same, other
 
 
+def _protect(
+    extract: Extract, table: disclosure.Table, same: list, other: list
+) -> disclosure.Result:
+    """Protect the table with the researcher's history; over the union of variables when
+    earlier figures from the release count people by variables the table does not have."""
+    policy = disclosure.Policy(
+        threshold=extract.policy["threshold"], rounding_base=extract.policy["rounding_base"]
+    )
+    within = linked_protection(table, same_release=same, other_releases=other)
+    union = linking.union_dimensions(table.dimensions, same)
+    if not union:
+        return disclosure.protect(table, policy, **within)
+    refusal = ExtractRefused(
+        str(UNION_TOO_LARGE_MESSAGE)
+        % {
+            "variables": ", ".join(str(VARIABLES[name].label) for name in union),
+            "maximum": linking.MAX_UNION_CELLS,
+        }
+    )
+    try:
+        cube = aggregate(
+            dimensions=union, snapshot_id=extract.snapshot_id, filters={}, policy=extract.policy
+        )
+    except ExtractRefused:
+        # More cells than MAX_CELLS hold people, so more combinations than that too.
+        raise refusal from None
+    if linking.union_size(cube.dimensions, cube.cells) > linking.MAX_UNION_CELLS:
+        raise refusal
+    return disclosure.protect_joint(
+        table, policy, **linking.joint_constraints(table, cube, same, policy), **within
+    )
+
+
 # Serialises the suppressed builds of one researcher, so each sees the other's figures.
 HISTORY_LOCK_NAMESPACE = 11_002
 
@@ -1153,14 +1192,7 @@ def _build(parsed: uuid.UUID, attempt: int, started: float) -> None:
             )
         try:
             same, other = _history(extract)
-            protected = disclosure.protect(
-                table,
-                disclosure.Policy(
-                    threshold=extract.policy["threshold"],
-                    rounding_base=extract.policy["rounding_base"],
-                ),
-                **linked_protection(table, same_release=same, other_releases=other),
-            )
+            protected = _protect(extract, table, same, other)
             _progress(parsed, attempt, PROGRESS_PROTECTED)
             result = publish_slice(protected, extract.filters, table.cells)
             report = _report_json(extract, protected, result)
