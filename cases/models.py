@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
@@ -126,10 +127,15 @@ class CaseQuerySet(models.QuerySet):
         if not mission_ids:
             return self.none()
         # A case shared with one of the user's missions (after a return, say) is in scope too.
-        shared = CaseMissionAccess.objects.filter(
+        shared = self.shared_with(mission_ids)
+        return self.filter(models.Q(mission_id__in=mission_ids) | models.Q(pk__in=shared))
+
+    @staticmethod
+    def shared_with(mission_ids: Iterable[int]) -> models.QuerySet:
+        """The ids of the cases shared with any of ``mission_ids`` (grants not revoked)."""
+        return CaseMissionAccess.objects.filter(
             mission_id__in=mission_ids, revoked_at__isnull=True
         ).values("case_id")
-        return self.filter(models.Q(mission_id__in=mission_ids) | models.Q(pk__in=shared))
 
 
 class Case(models.Model):
