@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
@@ -108,20 +109,33 @@ class SearchToken(models.Model):
 
 
 class CaseQuerySet(models.QuerySet):
+    @staticmethod
+    def scope_missions(user) -> frozenset[int] | None:
+        """The missions all of whose cases ``user`` may see (``None``: every mission). Cases
+        shared with these missions are in scope on top (``visible_to``)."""
+        if user is None or not user.is_authenticated or not user.is_active or user.is_researcher:
+            return frozenset()
+        if user.sees_all_missions:
+            return None
+        return user.caseworker_mission_ids
+
     def visible_to(self, user) -> CaseQuerySet:
         """The one access rule: which cases a user may read or change."""
-        if user is None or not user.is_authenticated or not user.is_active or user.is_researcher:
-            return self.none()
-        if user.sees_all_missions:
+        mission_ids = self.scope_missions(user)
+        if mission_ids is None:
             return self.all()
-        mission_ids = user.caseworker_mission_ids
         if not mission_ids:
             return self.none()
         # A case shared with one of the user's missions (after a return, say) is in scope too.
-        shared = CaseMissionAccess.objects.filter(
+        shared = self.shared_with(mission_ids)
+        return self.filter(models.Q(mission_id__in=mission_ids) | models.Q(pk__in=shared))
+
+    @staticmethod
+    def shared_with(mission_ids: Iterable[int]) -> models.QuerySet:
+        """The ids of the cases shared with any of ``mission_ids`` (grants not revoked)."""
+        return CaseMissionAccess.objects.filter(
             mission_id__in=mission_ids, revoked_at__isnull=True
         ).values("case_id")
-        return self.filter(models.Q(mission_id__in=mission_ids) | models.Q(pk__in=shared))
 
 
 class Case(models.Model):
@@ -392,6 +406,29 @@ class CaseMissionAccess(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id} shared with {self.mission_id}"
+
+
+class CaseStatusCount(models.Model):
+    """How many cases a mission holds in a status, so the dashboard reads a few rows instead
+    of counting a mission's cases on every visit.
+
+    Kept by triggers on ``cases_case`` (migration ``0014_case_status_counts``) in the
+    transaction of every insert, update, delete and truncate, whatever wrote it: services,
+    ``update()``, imports, the seed's ``COPY``. Nothing in Python writes it. Read only through
+    ``case_status_table``, for the missions of the user's scope.
+    """
+
+    mission = models.ForeignKey("accounts.Mission", on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(max_length=20, choices=CaseStatus.choices)
+    count = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["mission", "status"], name="case_count_mission_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.mission_id}/{self.status}: {self.count}"
 
 
 class CaseReferenceCounter(models.Model):

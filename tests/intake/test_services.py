@@ -1,11 +1,12 @@
 import datetime
 import json
+from collections import Counter
 
 import pytest
 from django.db import connection
 
 from cases import crypto
-from cases.models import AuditAction, AuditEvent, Case, Person
+from cases.models import AuditAction, AuditEvent, Case, CaseStatusCount, Person
 from cases.selectors import case_search
 from cases.vocabularies import CaseStatus
 from config.errors import ApplicationError
@@ -342,3 +343,20 @@ def test_expired_uploads_are_deleted(upload, settings):
     job.refresh_from_db()
     assert job.status == ImportJob.Status.CANCELLED
     assert not storage.upload_exists(job.pk)
+
+
+def test_imported_cases_are_in_the_dashboard_counts(upload, run, mission_a):
+    run(upload(csv_text(*ROWS)))
+
+    kept = Counter(
+        {
+            (mission_id, status): count
+            for mission_id, status, count in CaseStatusCount.objects.filter(
+                count__gt=0
+            ).values_list("mission_id", "status", "count")
+        }
+    )
+    assert kept == Counter(Case.objects.values_list("mission_id", "status"))
+    assert kept == Counter(
+        {(mission_a.pk, CaseStatus.ACTIVE): 1, (mission_a.pk, CaseStatus.SCREENING): 1}
+    )
