@@ -412,7 +412,7 @@ class CaseStatusCount(models.Model):
     """How many cases a mission holds in a status, so the dashboard reads a few rows instead
     of counting a mission's cases on every visit.
 
-    Kept by triggers on ``cases_case`` (migration ``0014_case_status_counts``) in the
+    Kept by triggers on ``cases_case`` (migration ``0015_case_status_counts``) in the
     transaction of every insert, update, delete and truncate, whatever wrote it: services,
     ``update()``, imports, the seed's ``COPY``. Nothing in Python writes it. Read only through
     ``case_status_table``, for the missions of the user's scope.

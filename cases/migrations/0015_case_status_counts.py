@@ -90,7 +90,7 @@ DROP FUNCTION IF EXISTS harbour_case_status_add(bigint, text, bigint);
 class Migration(migrations.Migration):
     dependencies = [
         ("accounts", "0008_user_language"),
-        ("cases", "0013_search_tokens"),
+        ("cases", "0014_audit_case_searched"),
     ]
 
     operations = [
