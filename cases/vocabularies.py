@@ -75,6 +75,13 @@ def country_codes() -> frozenset[str]:
     return frozenset(c.alpha_3 for c in pycountry.countries)
 
 
+@cache
+def country_alpha2_to_alpha3() -> dict[str, str]:
+    """ISO 3166-1 alpha-2 -> alpha-3: the standard HTCDS XLSForm's country choices are
+    alpha-2 (``AF``), Harbour keeps alpha-3 (``AFG``) as CTDC does."""
+    return {c.alpha_2: c.alpha_3 for c in pycountry.countries}
+
+
 def country_names() -> dict[str, str]:
     return dict(country_choices())
 

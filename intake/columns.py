@@ -65,6 +65,14 @@ class Column:
     high: int | None = None
     # The allowed codes when no TextChoices holds them (a field form's code list).
     codes: Callable[[], frozenset[str]] | None = None
+    # Other spellings of an allowed code, read as that code (a field submission from the
+    # standard HTCDS XLSForm answers a country in alpha-2).
+    aliases: Callable[[], dict[str, str]] | None = None
+
+    def canonical(self, code: str) -> str:
+        if self.aliases is None:
+            return code
+        return self.aliases().get(code, code)
 
     def allowed(self) -> frozenset[str] | None:
         if self.codes is not None:

@@ -18,6 +18,7 @@ from django import forms
 from django.core.exceptions import ImproperlyConfigured
 from django.core.validators import MaxValueValidator
 
+from cases.vocabularies import country_alpha2_to_alpha3, country_codes
 from screening.forms import ROW_LIMIT, PerpetratorForm, YesNoField, section_form_class
 from screening.sections import SECTIONS, SECTIONS_BEFORE_CONSENT
 
@@ -76,8 +77,18 @@ def _column(name: str, target: str, form_field: forms.Field) -> Column:
 
 def _required(column: Column) -> Column:
     if column.name in REQUIRED_COLUMNS and not column.required:
-        return dataclasses.replace(column, required=True)
-    return column
+        column = dataclasses.replace(column, required=True)
+    return _alpha2_countries(column)
+
+
+def _alpha2_countries(column: Column) -> Column:
+    """A country question also takes the alpha-2 codes the standard HTCDS XLSForm answers."""
+    allowed = column.allowed()
+    if column.kind not in (Kind.CODE, Kind.CODES, Kind.COUNTRY, Kind.COUNTRIES) or not allowed:
+        return column
+    if not allowed <= country_codes():
+        return column
+    return dataclasses.replace(column, aliases=country_alpha2_to_alpha3)
 
 
 @cache
@@ -106,7 +117,9 @@ def field_layout() -> Layout:
     }
     perpetrator_fields = PerpetratorForm.base_fields
     perpetrators = {
-        column_name: _column(column_name, f"perpetrator.{name}", perpetrator_fields[name])
+        column_name: _alpha2_countries(
+            _column(column_name, f"perpetrator.{name}", perpetrator_fields[name])
+        )
         for name, column_name in REPEAT_COLUMNS[PERPETRATORS].items()
     }
     return Layout(

@@ -91,10 +91,11 @@ def _parse(column: Column, text: str, *, today: datetime.date) -> tuple[Any, str
         return None, messages.NOT_YES_NO
     allowed = column.allowed()
     if kind in (Kind.CODES, Kind.COUNTRIES):
-        codes = [code for code in SEPARATORS.split(text) if code]
+        codes = [column.canonical(code) for code in SEPARATORS.split(text) if code]
         if any(code not in allowed for code in codes):
             return None, messages.UNKNOWN_CODE
         return sorted(set(codes)), None
+    text = column.canonical(text)
     if text not in allowed:
         return None, messages.UNKNOWN_CODE
     return text, None

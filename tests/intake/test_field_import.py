@@ -767,3 +767,27 @@ def test_the_reason_a_reader_refused_a_file_is_shown(
 
     page = client.get(response["Location"]).content.decode()
     assert "submission id column" in page
+
+
+@WITH_REPEATS
+def test_countries_answered_in_alpha_2_as_the_standard_form_does_are_kept_in_alpha_3(
+    form, fmt, field_upload, run
+):
+    answers = submission(form, prs_Citizenship="NP IN", cas_InterviewCountry="NP")
+    events = [{**EVENTS[0], "hte_Country": "NP"}, {**EVENTS[1], "hte_Country": "IN"}]
+    job = field_upload(Submission(FIRST, answers, events=events))
+    assert job.status == ImportJob.Status.VALIDATED, job.report
+
+    run(job)
+
+    screening = ImportedRecord.objects.get(external_id=FIRST).case.screenings.get()
+    assert screening.citizenships == ["IND", "NPL"]
+    assert screening.interview_country == "NPL"
+    steps = TraffickingEvent.objects.filter(screening=screening).order_by("position")
+    assert [step.country for step in steps] == ["NPL", "IND"]
+
+
+def test_a_two_letter_code_that_is_no_country_is_still_refused(form, fmt, field_upload):
+    job = field_upload(Submission(FIRST, submission(form, cas_InterviewCountry="QQ")))
+
+    assert _errors(job) == {(FIRST_ROW[fmt], "cas_InterviewCountry", messages.UNKNOWN_CODE)}
