@@ -7,7 +7,7 @@ from typing import Any
 from django.db.models import F, QuerySet, prefetch_related_objects
 
 from cases.audit import audit_record
-from cases.models import AuditAction, Case
+from cases.models import AuditAction, AuditEvent, Case
 from cases.selectors import access_case_record_by_id
 from cases.vocabularies import ExploitationType, MeansOfControl, country_names
 from config.querybatch import attach_prefetched, fetch_together
@@ -129,3 +129,13 @@ def _labels(screening: Screening | None, field: str, choices) -> list[str]:
         return []
     labels = dict(choices.choices)
     return [labels.get(code, code) for code in getattr(screening, field)]
+
+
+def saved_sections(screening: Screening) -> set[str]:
+    """The sections a caseworker has saved: their audit rows name the section and nothing else."""
+    details = AuditEvent.objects.filter(
+        case_id=screening.case_id,
+        action=AuditAction.SCREENING_SECTION_SAVED,
+        object_id=str(screening.pk),
+    ).values_list("detail", flat=True)
+    return {detail.get("section") for detail in details}

@@ -88,6 +88,13 @@ def _merge(errors: dict[str, list[str]], more: dict[str, list[str]]) -> None:
         errors.setdefault(key, []).extend(values)
 
 
+# What ``screening_start`` copies in from the case, the person and the mission: answers the
+# caseworker has not given yet (the section navigation does not count them as started).
+PREFILLED_FIELDS = frozenset(
+    {"interview_date", "interview_country", "gender", "birth_year", "citizenships", "languages"}
+)
+
+
 @transaction.atomic
 def screening_start(*, actor: User, case_id: Any) -> Screening:
     case = access_case_by_id(user=actor, case_id=case_id, for_update=True)

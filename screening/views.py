@@ -39,7 +39,13 @@ from .forms import (
 )
 from .models import Screening
 from .sections import SECTION_KEYS, SECTIONS, SECTIONS_BEFORE_CONSENT, section_of
-from .selectors import access_screening_by_id, review_queue, route_countries, screening_get
+from .selectors import (
+    access_screening_by_id,
+    review_queue,
+    route_countries,
+    saved_sections,
+    screening_get,
+)
 
 SCREENING_STARTED_MESSAGE = gettext_lazy("Screening started.")
 DRAFT_SAVED_MESSAGE = gettext_lazy("Draft saved.")
@@ -89,10 +95,19 @@ def _section_states(screening: Screening) -> list[dict[str, Any]]:
         "events": screening.events.exists(),
         "perpetrators": screening.perpetrators.exists(),
     }
+    saved = saved_sections(screening)
     states = []
     for key, info in SECTIONS.items():
-        started = any(_has_answer(getattr(screening, f)) for f in info["fields"]) or (
-            has_rows.get(info.get("rows", ""), False)
+        # An answer Harbour copied in when the screening started (the mission's country, the
+        # person's gender...) is not the caseworker's: alone it leaves the section not started.
+        started = (
+            key in saved
+            or any(
+                _has_answer(getattr(screening, f))
+                for f in info["fields"]
+                if f not in services.PREFILLED_FIELDS
+            )
+            or has_rows.get(info.get("rows", ""), False)
         )
         if key in missing:
             state = "incomplete" if started else "not_started"

@@ -440,6 +440,41 @@ def test_section_page_shows_every_section_in_the_navigation(client_for, casework
     assert states["determination"] == "not_started"
 
 
+def test_answers_copied_in_at_the_start_leave_their_sections_not_started(
+    client_for, caseworker_a, screening_a
+):
+    assert screening_a.interview_country and screening_a.interview_date
+
+    response = client_for(caseworker_a).get(section_url(screening_a, "interview"))
+
+    states = {item["key"]: item["state"] for item in response.context["nav"]}
+    assert set(states.values()) == {"not_started"}
+
+
+def test_a_section_saved_by_the_caseworker_is_complete_with_the_copied_answers(
+    client_for, caseworker_a, screening_a
+):
+    answers = complete_answers()
+    screening = fill(screening_a, caseworker_a, {k: answers[k] for k in ("interview", "consent")})
+    screening = services.screening_section_save(
+        actor=caseworker_a,
+        screening_id=screening.pk,
+        section="person",
+        version=screening.version,
+        data={
+            "gender": screening.gender or "Feminine",
+            "birth_year": screening.birth_year or 1995,
+            "citizenships": screening.citizenships or ["NPL"],
+        },
+    )
+
+    response = client_for(caseworker_a).get(section_url(screening, "recruitment"))
+
+    states = {item["key"]: item["state"] for item in response.context["nav"]}
+    assert states["interview"] == states["consent"] == states["person"] == "complete"
+    assert states["recruitment"] == "not_started"
+
+
 def test_a_submitted_screening_cannot_be_saved_through_the_page(
     client_for, caseworker_a, submitted_screening
 ):
