@@ -385,6 +385,9 @@ def screening_submit_view(request: HttpRequest, screening_id) -> HttpResponse:
         "editable": screening.status in EDITABLE_STATUSES,
         "not_editable_message": _(services.NOT_EDITABLE_MESSAGE),
         "nav": _section_states(screening),
+        # The read-back: every answer, as the reviewer will read it, before it is sent.
+        "sections": _answers(screening),
+        **_rows_context(screening),
     }
     return render(request, "screening/submit.html", context)
 
@@ -433,7 +436,7 @@ def screening_review(request: HttpRequest, screening_id) -> HttpResponse:
         "form": form,
         "reviewable": screening.status == Screening.Status.SUBMITTED,
         "not_reviewable_message": _(services.NOT_SUBMITTED_MESSAGE),
-        "sections": _answers(screening, ("exploitation", "determination")),
+        "sections": _answers(screening),
         **_rows_context(screening),
     }
     return render(request, "screening/review.html", context)

@@ -568,6 +568,34 @@ def test_submitting_a_complete_screening_goes_to_the_case(
     assert case_a.status == CaseStatus.PENDING_REVIEW
 
 
+def _section_headings(response) -> list[str]:
+    return [block["key"] for block in response.context["sections"]]
+
+
+def test_the_submit_page_reads_back_every_answer_before_it_is_sent(
+    client_for, caseworker_a, screening_a
+):
+    screening = fill(screening_a, caseworker_a, complete_answers())
+
+    response = client_for(caseworker_a).get(screening_url("submit", screening))
+
+    assert _section_headings(response) == list(services.SECTIONS)
+    page = response.content.decode()
+    assert "Recruited and transported." in page
+    assert 'id="answers-determination"' in page and 'id="answers-interview"' in page
+
+
+def test_the_reviewer_sees_every_section_not_only_exploitation_and_determination(
+    client_for, central_admin, submitted_screening
+):
+    response = client_for(central_admin).get(screening_url("review", submitted_screening))
+
+    assert _section_headings(response) == list(services.SECTIONS)
+    page = response.content.decode()
+    for key in services.SECTIONS:
+        assert f'id="answers-{key}"' in page
+
+
 def test_submitting_with_a_stale_version_is_refused(client_for, caseworker_a, screening_a):
     screening = fill(screening_a, caseworker_a, complete_answers())
     response = client_for(caseworker_a).post(
