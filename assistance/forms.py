@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Mission
-from cases.forms import ServiceErrorsMixin
+from cases.forms import CurrencySelect, ServiceErrorsMixin
 from cases.vocabularies import (
     ReferralReason,
     SupportPlanType,
@@ -207,7 +207,7 @@ class ServiceForm(ServiceErrorsMixin, forms.Form):
         label=_("Currency"),
         required=False,
         max_length=CURRENCY_MAX_LENGTH,
-        widget=forms.TextInput(attrs={"size": 4, "autocapitalize": "characters"}),
+        widget=CurrencySelect,
     )
     notes = _notes(_("Notes"), rows=4)
 

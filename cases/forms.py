@@ -15,7 +15,14 @@ from config.errors import ApplicationError
 from .models import Case
 from .selectors import registrable_missions
 from .services import COMMENT_MAX_LENGTH
-from .vocabularies import ClosureReason, Gender, ReopenReason, country_choices, language_choices
+from .vocabularies import (
+    ClosureReason,
+    Gender,
+    ReopenReason,
+    country_choices,
+    currency_choices,
+    language_choices,
+)
 
 MAX_LINES = 20
 TOO_MANY_LINES_MESSAGE = _("Enter at most %(max)d lines.")
@@ -76,6 +83,20 @@ def _caseworkers(missions) -> Any:
         .distinct()
         .order_by("full_name", "email")
     )
+
+
+class CurrencySelect(forms.Select):
+    """An ISO 4217 currency chosen from a list named in the active language, never typed.
+
+    The field behind it stays text: a code posted from elsewhere reaches the service, whose
+    message says what is wrong with it."""
+
+    def get_context(self, name, value, attrs):
+        self.choices = [("", "—"), *currency_choices()]
+        context = super().get_context(name, value, attrs)
+        # The text field's length limit is no attribute of a list.
+        context["widget"]["attrs"].pop("maxlength", None)
+        return context
 
 
 class ServiceErrorsMixin:

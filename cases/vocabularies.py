@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 # pycountry ships the ISO translations as gettext catalogs of its own (msgid: the English name).
 COUNTRY_DOMAIN = "iso3166-1"
 LANGUAGE_DOMAIN = "iso639-3"
+CURRENCY_DOMAIN = "iso4217"
 
 
 def _active_language() -> str:
@@ -73,6 +74,19 @@ def country_choices() -> tuple[tuple[str, str], ...]:
 @cache
 def country_codes() -> frozenset[str]:
     return frozenset(c.alpha_3 for c in pycountry.countries)
+
+
+@cache
+def _currency_choices(language: str) -> tuple[tuple[str, str], ...]:
+    named = _localised(
+        CURRENCY_DOMAIN, ((c.alpha_3, c.name) for c in pycountry.currencies), language
+    )
+    return tuple((code, f"{code} — {name}") for code, name in named)
+
+
+def currency_choices() -> tuple[tuple[str, str], ...]:
+    """ISO 4217 codes, each with its name in the active language (pycountry's catalog)."""
+    return _currency_choices(_active_language())
 
 
 @cache

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import User
 from assistance.models import Provider
 from assistance.selectors import organisation_list
-from cases.forms import ServiceErrorsMixin
+from cases.forms import CurrencySelect, ServiceErrorsMixin
 from cases.models import Case
 
 from .models import (
@@ -116,6 +116,7 @@ class AssistanceForm(ServiceErrorsMixin, forms.Form):
         required=False,
         max_length=8,
         help_text=_("ISO 4217 code, for example EUR"),
+        widget=CurrencySelect,
     )
     notes = _text(_("Notes"))
 

@@ -2,7 +2,7 @@ import datetime
 
 import pytest
 from django.forms import Field
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from assistance.forms import (
     LEG_ROWS,
@@ -197,3 +197,20 @@ def test_an_assessment_needs_a_decision_and_reasoning():
     form = AssessmentForm({"version": "1"})
 
     assert form.errors == {"decision": [REQUIRED], "reasoning": [REQUIRED]}
+
+
+def test_the_currency_is_chosen_from_iso_4217_named_in_the_page_language():
+    with translation.override("fr"):
+        html = ServiceForm()["currency"].as_widget()
+    assert html.startswith("<select") and 'name="currency"' in html
+    assert "maxlength" not in html
+    assert '<option value="EUR">EUR — Euro</option>' in html
+    # Named from pycountry's French catalog, not the English name.
+    assert '<option value="GBP">GBP — Livre sterling</option>' in html
+    assert '<option value="" selected>—</option>' in html
+
+
+def test_a_currency_already_chosen_stays_selected():
+    html = ServiceForm(initial={"currency": "USD"})["currency"].as_widget()
+
+    assert '<option value="USD" selected>' in html

@@ -53,7 +53,7 @@ def record_service(page: Page, live_url: str, case, *, sub_type: str, status: st
     page.locator('input[name="start_date"]').fill(iso(-1))
     if cost:
         page.locator('input[name="cost"]').fill(cost)
-        page.locator('input[name="currency"]').fill("EUR")
+        page.locator('select[name="currency"]').select_option("EUR")
     page.get_by_role("button", name="Record service").click()
     expect_message(page, SERVICE_RECORDED_MESSAGE)
 

@@ -92,7 +92,7 @@ def test_plan_assistance_two_visits_then_closure_approved(
     page.locator('select[name="option"]').select_option(ReintegrationOption.BUSINESS_START_UP_GRANT)
     page.locator('input[name="provider"][value="iom"]').check()
     page.locator('input[name="amount"]').fill("450.00")
-    page.locator('input[name="currency"]').fill("USD")
+    page.locator('select[name="currency"]').select_option("USD")
     page.locator("form button[type=submit]").last.click()
     expect_message(page, ITEM_RECORDED_MESSAGE)
 
