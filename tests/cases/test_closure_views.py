@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.urls import reverse
 from django.utils.html import escape
@@ -422,3 +424,17 @@ def test_dashboard_drops_a_returned_request_once_a_new_one_is_made(
     page = html(client_for(caseworker_a).get(reverse("dashboard")))
 
     assert "Your returned closure requests" not in page
+
+
+def test_closing_comes_last_on_the_case_page_after_the_work_it_ends(
+    client_for, caseworker_a, active_case
+):
+    page = html(client_for(caseworker_a).get(detail_url(active_case)))
+
+    closure = page.index('id="closure-heading"')
+    assert page.index('id="screening-summary-title"') < closure
+    assert closure == max(page.index(f'id="{heading}"') for heading in _panel_headings(page))
+
+
+def _panel_headings(page: str) -> list[str]:
+    return re.findall(r'<h2 id="([^"]+)"', page)
