@@ -77,8 +77,8 @@ def _column(name: str, target: str, form_field: forms.Field) -> Column:
 
 def _required(column: Column) -> Column:
     if column.name in REQUIRED_COLUMNS and not column.required:
-        column = dataclasses.replace(column, required=True)
-    return _alpha2_countries(column)
+        return dataclasses.replace(column, required=True)
+    return column
 
 
 def _alpha2_countries(column: Column) -> Column:
@@ -106,13 +106,13 @@ def field_layout() -> Layout:
                 column = BY_NAME.get(column_name) or _column(
                     column_name, PERSON_ANSWERS.get(name, f"screening.{name}"), form_fields[name]
                 )
-                columns[column_name] = _required(column)
+                columns[column_name] = _alpha2_countries(_required(column))
                 if key not in SECTIONS_BEFORE_CONSENT:
                     after_consent.add(column_name)
         if section.get("rows") and key not in SECTIONS_BEFORE_CONSENT:
             after_consent.add(section["rows"])
     events = {
-        column_name: _required(EVENT_BY_NAME[column_name])
+        column_name: _alpha2_countries(_required(EVENT_BY_NAME[column_name]))
         for column_name in REPEAT_COLUMNS[EVENTS].values()
     }
     perpetrator_fields = PerpetratorForm.base_fields

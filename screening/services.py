@@ -88,11 +88,24 @@ def _merge(errors: dict[str, list[str]], more: dict[str, list[str]]) -> None:
         errors.setdefault(key, []).extend(values)
 
 
-# What ``screening_start`` copies in from the case, the person and the mission: answers the
-# caseworker has not given yet (the section navigation does not count them as started).
+# The answers ``screening_start`` copies in from the case, the person and the mission. They
+# are not the caseworker's yet: the section navigation does not count them as started.
+# (A fresh screening showing every section not started is the test that the two agree.)
 PREFILLED_FIELDS = frozenset(
     {"interview_date", "interview_country", "gender", "birth_year", "citizenships", "languages"}
 )
+
+
+def _prefilled_answers(case: Case) -> dict[str, Any]:
+    person = case.person
+    return {
+        "interview_date": timezone.localdate(),
+        "interview_country": case.mission.country,
+        "gender": person.gender,
+        "birth_year": person.birth_year,
+        "citizenships": list(person.citizenships),
+        "languages": list(person.languages),
+    }
 
 
 @transaction.atomic
@@ -102,17 +115,8 @@ def screening_start(*, actor: User, case_id: Any) -> Screening:
         raise ApplicationError(_(CASE_CLOSED_MESSAGE))
     if case.screenings.exclude(status=Screening.Status.APPROVED).exists():
         raise ApplicationError(_(OPEN_SCREENING_EXISTS_MESSAGE))
-    person = case.person
     screening = Screening.objects.create(
-        case=case,
-        created_by=actor,
-        interviewer=actor,
-        interview_date=timezone.localdate(),
-        interview_country=case.mission.country,
-        gender=person.gender,
-        birth_year=person.birth_year,
-        citizenships=list(person.citizenships),
-        languages=list(person.languages),
+        case=case, created_by=actor, interviewer=actor, **_prefilled_answers(case)
     )
     audit_record(actor=actor, action=AuditAction.SCREENING_STARTED, case=case, obj=screening)
     return screening
