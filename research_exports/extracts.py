@@ -646,11 +646,11 @@ def aggregate_sql(
         # Every person is exactly one row and so in exactly one cell: the totals are exact
         # sums of the cells. One pass over the mart counts the cells; the totals are then
         # added up from those few rows, still in SQL, instead of hashing every mart row
-        # once per grouping set.
+        # once per grouping set. The grand total of an empty snapshot is 0, not SUM's NULL.
         sql = (
             f"WITH base AS ({base}), "  # noqa: S608 - our names only
             f"cells AS (SELECT {columns}, COUNT(*) AS people FROM base GROUP BY {columns}) "
-            f"SELECT {columns}, GROUPING({columns}) AS grp, SUM(people)::bigint "
+            f"SELECT {columns}, GROUPING({columns}) AS grp, COALESCE(SUM(people), 0)::bigint "
             f"FROM cells {grouping}"
         )
     # Every cell, row total and column total is a row: at most 3 per cell plus the grand.

@@ -262,6 +262,17 @@ def test_a_small_population_is_protected_not_refused(
     assert cells(extract)[("Man",)] is None or extract.result["grand_total"] is None
 
 
+@pytest.mark.parametrize("dimensions", [["gender"], ["yearOfRegistration", "gender"]])
+def test_an_empty_release_builds_an_empty_table(
+    researcher, snapshot, dimensions, django_capture_on_commit_callbacks
+):
+    # A release of a mart with no one in it (a new installation): zero people, not a failure.
+    extract = built(researcher, django_capture_on_commit_callbacks, dimensions=dimensions)
+    assert (extract.status, extract.attempts) == (Extract.Status.SUCCEEDED, 1)
+    assert extract.result["rows"] == []
+    assert extract.result["grand_total"] == 0
+
+
 def test_build_refuses_a_table_with_too_many_cells(
     researcher, mart, monkeypatch, django_capture_on_commit_callbacks
 ):
