@@ -163,14 +163,22 @@ def test_seed_writes_no_audit_row_for_its_records_and_leaves_the_chain_intact():
     out = io.StringIO()
     call_command("seed_demo", cases=40, seed=7, force=True, stdout=out)
 
-    # The mart rebuild and the first research release are the only audited acts of a seed:
-    # no row names a seeded case.
+    # The mart rebuild, the first research release and the researcher's demo extract are the
+    # only audited acts of a seed: no row names a seeded case.
     assert not AuditEvent.objects.filter(case__isnull=False).exists()
-    assert AuditEvent.objects.count() - before == 2
-    assert set(AuditEvent.objects.values_list("action", flat=True)) == {
+    actions = set(AuditEvent.objects.values_list("action", flat=True))
+    assert {
         AuditAction.MART_REBUILT,
         AuditAction.RESEARCH_RELEASE_PUBLISHED,
+        AuditAction.EXTRACT_REQUESTED,
+    } <= actions
+    assert actions <= {
+        AuditAction.MART_REBUILT,
+        AuditAction.RESEARCH_RELEASE_PUBLISHED,
+        AuditAction.EXTRACT_REQUESTED,
+        AuditAction.EXTRACT_COMPLETED,
     }
+    assert AuditEvent.objects.count() - before == len(actions)
     assert "No audit rows written for the synthetic records." in out.getvalue()
     assert audit_verify().problem is None
 
@@ -202,3 +210,18 @@ def test_seed_publishes_a_first_research_release_once():
 
     release = ResearchRelease.objects.get()
     assert release.snapshot.row_count > 0
+
+
+@pytest.mark.django_db
+def test_seed_builds_one_demo_extract_that_publishes_most_of_its_cells():
+    from research_exports.models import Extract
+
+    _seed(500)
+    _seed(500)
+
+    researcher = User.objects.get(email=seed_demo.RESEARCHER_EMAIL)
+    extract = Extract.objects.get(requested_by=researcher)
+    assert extract.status == Extract.Status.SUCCEEDED
+    assert extract.dimensions == seed_demo.DEMO_EXTRACT_DIMENSIONS
+    published = [row for row in extract.result["rows"] if row["count"]]
+    assert len(published) * 2 > len(extract.result["rows"])

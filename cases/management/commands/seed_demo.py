@@ -41,8 +41,9 @@ from cases.models import Case, Person
 from cases.services import case_reference_format, case_reference_reserve
 from reintegration import synthetic as reintegration_synthetic
 from reintegration.models import MonitoringVisit, ReintegrationAssistance, ReintegrationPlan
+from research_exports.extracts import extract_build, extract_request
 from research_exports.mart import mart_current, mart_rebuild
-from research_exports.models import MartSnapshot, ResearchRelease
+from research_exports.models import Extract, MartSnapshot, ResearchRelease
 from research_exports.releases import release_publish
 from screening import synthetic as screening_synthetic
 from screening.models import Perpetrator, Screening, TraffickingEvent
@@ -53,6 +54,10 @@ CASEWORKER_PASSWORD = "harbour-demo-caseworker"  # noqa: S105
 ADMIN_PASSWORD = "harbour-demo-admin"  # noqa: S105
 RESEARCHER_PASSWORD = "harbour-demo-researcher"  # noqa: S105
 ADMIN_EMAIL = "admin@example.org"
+# The researcher's first extract: a table the demo's few hundred cases fill well enough that
+# suppression publishes all of it (a single person in a category, such as the one trans
+# person of the demo, makes suppression hide most of any table crossed with gender).
+DEMO_EXTRACT_DIMENSIONS = ["missionCountry", "yearOfRegistration"]
 RESEARCHER_EMAIL = "researcher@example.org"
 REFUSED_MESSAGE = (
     "seed_demo creates accounts with public passwords and refuses to run with DEBUG off. "
@@ -177,6 +182,7 @@ class Command(BaseCommand):
             if snapshot is not None:
                 self.stdout.write(f"Research mart rebuilt: {snapshot.row_count} rows.")
         self._release()
+        self._demo_extract()
         self._print_accounts(missions)
 
     def _release(self) -> None:
@@ -186,6 +192,30 @@ class Command(BaseCommand):
             return
         release = release_publish(actor=admin, name="Demo release")
         self.stdout.write(f"Research release published: {release.name}.")
+
+    def _demo_extract(self) -> None:
+        """A first extract in the researcher's list, built at once, so the result page and its
+        chart have something to show before anyone has requested a table.
+
+        Requested through the service like any other (audited, counted against the quota,
+        linked with what the researcher asks next); built here rather than by the worker,
+        which finds it done.
+        """
+        researcher = User.objects.filter(email=RESEARCHER_EMAIL).first()
+        if researcher is None or not ResearchRelease.objects.exists():
+            return
+        if Extract.objects.filter(requested_by=researcher).exists():
+            return
+        extract = extract_request(
+            actor=researcher,
+            dimensions=DEMO_EXTRACT_DIMENSIONS,
+            filters={},
+            file_format=Extract.Format.CSV,
+        )
+        extract_build(extract_id=extract.id)
+        self.stdout.write(
+            "Demo extract built for the researcher: mission country × year of registration."
+        )
 
     def _missions(self) -> dict[str, Mission]:
         missions = {}
