@@ -277,3 +277,65 @@ def test_every_suppressed_cell_of_a_table_of_1350_cells_keeps_a_range_of_k():
     assert len(ranges) == result.suppressed_cells
     for key, (lo, hi) in ranges.items():
         assert hi - lo >= K, (key, lo, hi)
+
+
+def _total_range(result, members: list) -> tuple[float, float]:
+    """Feasible range of a sum of cells, given everything the result publishes."""
+    unknown = [key for key, v in result.cells.items() if v is None]
+    index = {key: i for i, key in enumerate(unknown)}
+    a_eq, b_eq = [], []
+    groups = [(list(result.cells), result.grand_total)]
+    groups += [([k for k in result.cells if k[:-1] == r], t) for r, t in result.row_totals.items()]
+    groups += [
+        ([k for k in result.cells if k[-1:] == c], t) for c, t in result.column_totals.items()
+    ]
+    for keys, total in groups:
+        if total is None:
+            continue
+        row = np.zeros(len(unknown))
+        for key in keys:
+            if result.cells[key] is None:
+                row[index[key]] = 1
+        a_eq.append(row)
+        b_eq.append(total - sum(result.cells[k] or 0 for k in keys))
+    objective = np.zeros(len(unknown))
+    for key in members:
+        if key in index:
+            objective[index[key]] = 1
+    known = sum(result.cells[k] or 0 for k in members)
+    bounds = [(0, None)] * len(unknown)
+    low = linprog(objective, A_eq=np.array(a_eq), b_eq=np.array(b_eq), bounds=bounds)
+    high = linprog(-objective, A_eq=np.array(a_eq), b_eq=np.array(b_eq), bounds=bounds)
+    return known + low.fun, known - high.fun
+
+
+def test_a_category_of_two_people_does_not_hide_the_table():
+    """Gender x age of the committed CTDC sample: eight trans people in two age bands.
+
+    Their row total is the grand total minus the other rows, so protecting them by hiding
+    cells alone walked across the table (30 of 40 cells and the grand total hidden); a
+    second hidden row total protects them with a few cells."""
+    ages = ["", "0--8", "9--17", "18--20", "21--23", "24--26", "27--29", "30--38", "39--47", "48+"]
+    rows = {
+        "": [388, 30, 55, 37, 39, 40, 30, 46, 40, 32],
+        "Woman": [711, 20, 219, 142, 133, 109, 94, 160, 47, 32],
+        "Man": [234, 30, 63, 16, 24, 28, 26, 93, 54, 20],
+        "Trans": [7, 0, 0, 0, 0, 0, 0, 1, 0, 0],
+    }
+    counts = {
+        (gender, age): value
+        for gender, values in rows.items()
+        for age, value in zip(ages, values, strict=True)
+    }
+    result = protect(make_table(counts, 2), Policy(threshold=K))
+
+    published = [key for key, v in counts.items() if v > 0 and result.cells[key] is not None]
+    assert len(published) >= 20, f"{len(published)} of 32 non-empty cells published"
+    assert result.grand_total is not None
+    assert result.row_totals[("Trans",)] is None
+    for key, (lo, hi) in published_ranges(make_table(counts, 2), result).items():
+        assert hi - lo >= K, (key, lo, hi)
+    for gender in rows:
+        if result.row_totals[(gender,)] is None:
+            lo, hi = _total_range(result, [k for k in counts if k[0] == gender])
+            assert hi - lo >= K, (gender, lo, hi)
