@@ -186,6 +186,7 @@ def main() -> int:
     from django.core.management import call_command
 
     from accounts.models import Mission, User
+    from cases.models import Case
     from intake.models import ImportedRecord, ImportJob
 
     call_command("migrate", verbosity=0)
@@ -233,20 +234,21 @@ def main() -> int:
         source=f"ctdc-{stamp}",
         mission=mission,
         actor=actor,
-        valid_rows=True,
+        valid_rows=False,
     )
     total = validate_s + import_s
+    undated = Case.objects.filter(import_record__job=job, registration_date_unknown=True).count()
     print(
         f"CTDC file: {job.rows_total:,} rows; validate {validate_s:.1f} s, import "
-        f"{import_s:.1f} s, total {total:.1f} s; imported {job.rows_imported:,}, "
-        f"rejected (no year of registration) {job.rows_invalid:,}; peak RSS {rss_mb():.0f} MB"
+        f"{import_s:.1f} s, total {total:.1f} s; imported {job.rows_imported:,} "
+        f"({undated:,} without a year of registration); peak RSS {rss_mb():.0f} MB"
     )
-    if job.status != ImportJob.Status.SUCCEEDED or job.rows_imported == 0:
-        problems.append(f"CTDC: status {job.status}, {job.rows_imported} imported")
-    if job.rows_imported + job.rows_invalid != job.rows_total:
-        problems.append("CTDC: rows lost between validation and import")
-    if set(job.report.get("errors_by_column", {})) - {"cas_RegistrationDate"}:
-        problems.append(f"CTDC: unexpected errors {job.report['errors_by_column']}")
+    if job.status != ImportJob.Status.SUCCEEDED or job.rows_imported != job.rows_total:
+        # Every CTDC row is a valid historical record, those without a year included.
+        problems.append(
+            f"CTDC: status {job.status}, {job.rows_imported} of {job.rows_total} imported, "
+            f"errors {job.report.get('errors_by_column', {})}"
+        )
     if not args.smoke and total > TARGET_SECONDS:
         problems.append(f"CTDC: {total:.0f} s, target {TARGET_SECONDS} s")
     if not args.smoke and rss_mb() > TARGET_RSS_MB:

@@ -320,6 +320,7 @@ class CaseDetailApi(APIView):
                 "mission",
                 "status",
                 "registered_on",
+                "registration_date_unknown",
                 "assigned_to",
                 "version",
                 "created_at",

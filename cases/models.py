@@ -162,6 +162,9 @@ class Case(models.Model):
         _("status"), max_length=20, choices=CaseStatus.choices, default=CaseStatus.SCREENING
     )
     registered_on = models.DateField(_("registration date"), default=timezone.localdate)
+    # Only historical records (the CTDC release leaves the year blank for some): registered_on
+    # is then the day the record was imported, and research data shows the year as unknown.
+    registration_date_unknown = models.BooleanField(default=False, editable=False)
     # Set when a monitoring visit records that the person was trafficked again, or when a new
     # case of the same person (by blind index) is linked to this one. A coded research variable.
     retrafficked = models.BooleanField(_("re-trafficking"), default=False, editable=False)

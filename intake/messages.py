@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
+from screening.conditions import CONDITIONS
+
 # Cell errors.
 REQUIRED = "required"
 NOT_A_DATE = "not_a_date"
@@ -24,6 +26,8 @@ NOT_ALLOWED_HISTORICAL = "not_allowed_historical"
 NOT_A_VICTIM_ELIGIBLE = "not_a_victim_eligible"
 TOO_MANY_ROWS = "too_many_rows"
 CONSENT_REQUIRED = "consent_required"
+# An answer given where it does not apply (screening.conditions): one code per question.
+NOT_APPLICABLE = {c.field: f"not_applicable_{c.field}" for c in CONDITIONS}
 # Whole-file errors.
 UNKNOWN_COLUMN = "unknown_column"
 MISSING_COLUMN = "missing_column"
@@ -76,6 +80,10 @@ MESSAGES = {
         "imported. Upload it again"
     ),
 }
+
+
+# The screening service's own words for it.
+MESSAGES.update({NOT_APPLICABLE[c.field]: _(c.message) for c in CONDITIONS})
 
 
 def message(code: str):

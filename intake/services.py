@@ -636,6 +636,7 @@ class _Writer:
             "mission_id": self.mission.pk,
             "person_id": person.pk,
             "registered_on": prepared.case["registered_on"],
+            "registration_date_unknown": prepared.case.get("registration_date_unknown", False),
             "status": CaseStatus.SCREENING,
             "created_by_id": self.actor_id,
             "created_at": self.now,

@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cases.vocabularies import TraffickingStatus
+from screening.conditions import unmet_conditions
 
 from . import messages
-from .columns import EVENTS, EXTERNAL_ID, HTCDS_LAYOUT, Column, Kind, Layout
+from .columns import EVENTS, EXTERNAL_ID, HTCDS_LAYOUT, REGISTERED_ON, Column, Kind, Layout
 from .readers import SourceRow
 
 # A cell a spreadsheet would run as a formula (CSV injection): refused on the way in, and
@@ -171,6 +172,35 @@ def _cross_checks(prepared: Prepared, layout: Layout) -> None:
         prepared.errors.append(("vic_EligibleForAssistance", messages.NOT_A_VICTIM_ELIGIBLE))
 
 
+_COLUMNS_OF: dict[int, tuple[Layout, dict[str, str]]] = {}
+
+
+def _screening_columns(layout: Layout) -> dict[str, str]:
+    """Screening field -> the column that carries it, worked out once per layout."""
+    entry = _COLUMNS_OF.get(id(layout))
+    if entry is None or entry[0] is not layout:
+        found: dict[str, str] = {}
+        for column in layout.columns.values():
+            for target, name in column.targets:
+                if target == "screening":
+                    found.setdefault(name, column.name)
+        entry = _COLUMNS_OF[id(layout)] = (layout, found)
+    return entry[1]
+
+
+def _condition_checks(prepared: Prepared, layout: Layout) -> None:
+    """An answer given where it does not apply (an industry without forced labour), refused
+    as the screening service refuses it. Historical records are kept as their source released
+    them (8,618 rows of the CTDC 2021 file give a labour industry without the forced-labour
+    flag): they are closed and never edited."""
+    columns = _screening_columns(layout)
+    for condition in unmet_conditions(prepared.screening.get):
+        if condition.field in columns:
+            prepared.errors.append(
+                (columns[condition.field], messages.NOT_APPLICABLE[condition.field])
+            )
+
+
 def _consent_checks(prepared: Prepared, row: SourceRow, layout: Layout) -> None:
     """Answers past the consent section need the person's consent (as the screening service
     refuses to save them, and the field form does not ask them)."""
@@ -208,8 +238,15 @@ def validate_row(
             prepared.errors.append((name, error))
         else:
             _assign(prepared, column, value)
+    undated = historical and not (row.values.get(REGISTERED_ON) or "").strip()
+    if undated:
+        # A historical record may lack its registration date (39,285 rows of the CTDC 2021
+        # release have no year): the case is dated the day of the import and marked, so the
+        # research data counts the record with its year unknown instead of leaving it out.
+        prepared.case["registered_on"] = today
+        prepared.case["registration_date_unknown"] = True
     for column in layout.columns.values():
-        if not column.required:
+        if not column.required or (undated and column.name == REGISTERED_ON):
             continue
         if column.name == EXTERNAL_ID:
             missing = not prepared.external_id
@@ -231,6 +268,8 @@ def validate_row(
     )
     _consent_checks(prepared, row, layout)
     _cross_checks(prepared, layout)
+    if not historical:
+        _condition_checks(prepared, layout)
     return prepared
 
 

@@ -35,8 +35,8 @@ import screening.models
 from cases.forms import PersonFieldsForm
 from cases.vocabularies import country_choices, language_choices
 from screening import services as screening_services
+from screening.conditions import BY_FIELD
 from screening.forms import (
-    CONDITIONS,
     ROW_LIMIT,
     PerpetratorForm,
     TraffickingEventForm,
@@ -230,8 +230,9 @@ def _screening_questions(builder: _Builder, section: str) -> None:
                 question, ". <= today()", _(screening_services.DATE_IN_FUTURE_MESSAGE)
             )
         _date_order(builder, question, name)
-        if name in CONDITIONS:
-            depends_on, value = CONDITIONS[name]
+        if name in BY_FIELD:
+            condition = BY_FIELD[name]
+            depends_on, value = condition.depends_on, condition.value
             other = SCREENING_COLUMNS[depends_on]
             if builder.kinds.get(other) == "select_multiple":
                 question.relevant = f"selected({_ref(other)}, '{value}')"

@@ -148,7 +148,8 @@ def mart_select_sql(*, snapshot_id: int) -> tuple[str, list]:
         )
         SELECT
             %s,
-            EXTRACT(YEAR FROM c.registered_on)::int,
+            CASE WHEN c.registration_date_unknown THEN NULL
+                ELSE EXTRACT(YEAR FROM c.registered_on)::int END,
             m.country,
             {gender_sql},
             {age_sql},

@@ -82,7 +82,8 @@ class MartRow(models.Model):
     """One case, de-identified. Column names follow CTDC where CTDC has the variable."""
 
     snapshot = models.ForeignKey(MartSnapshot, on_delete=models.CASCADE, related_name="rows")
-    year_of_registration = models.PositiveSmallIntegerField()
+    # Null for a historical record whose source gives no year (published as unknown).
+    year_of_registration = models.PositiveSmallIntegerField(null=True)
     mission_country = models.CharField(max_length=3)
     gender = models.CharField(max_length=40, blank=True)  # CTDC categories
     age_broad = models.CharField(max_length=8, blank=True)  # CTDC ageBroad bands

@@ -21,7 +21,6 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Mission
 from cases.fields import EncryptedTextField
 from cases.vocabularies import (
-    ExploitationType,
     Gender,
     PerpetratorRole,
     TraffickingEventType,
@@ -34,7 +33,8 @@ from cases.vocabularies import (
 )
 from config.errors import ApplicationError
 
-from .models import RecruiterRelation, ReferralSource, Screening
+from . import conditions
+from .models import RecruiterRelation, Screening
 from .sections import SECTIONS
 
 # Lists longer than this get a filter box (screening.js) and a scrolling select.
@@ -46,18 +46,13 @@ ROW_LIMIT = 30
 FILTER_LABEL = _("Filter the list")
 CHOOSE_DECISION_MESSAGE = _("Choose whether to approve or return the determination.")
 
-# Field -> (field it depends on, value that makes it apply). Without JavaScript every field is
-# shown with a hint; screening.js hides (and disables) a field while it does not apply.
+# Field -> (field it depends on, value that makes it apply), from the one list of
+# screening.conditions. Without JavaScript every field is shown with a hint; screening.js
+# hides (and disables) a field while it does not apply.
 CONDITIONS: dict[str, tuple[str, str]] = {
-    "referring_organisation_type": ("referral_source", ReferralSource.ORGANISATION),
-    "labour_industries": ("exploitation_types", ExploitationType.ForcedLabour),
-    "sexual_exploitation_types": ("exploitation_types", ExploitationType.SexualExploitation),
+    c.field: (c.depends_on, c.value) for c in conditions.CONDITIONS
 }
-CONDITION_HINTS = {
-    "referring_organisation_type": _("Only when the person was referred by an organisation."),
-    "labour_industries": _("Only when the exploitation includes forced labour."),
-    "sexual_exploitation_types": _("Only when the exploitation includes sexual exploitation."),
-}
+CONDITION_HINTS = {c.field: c.hint for c in conditions.CONDITIONS}
 FIELD_HINTS = {
     "birth_year": _("Age and minority at registration are computed from it."),
     "exploitation_end": _("Leave empty if the exploitation has not ended."),

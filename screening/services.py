@@ -18,10 +18,11 @@ from cases.audit import audit_record
 from cases.models import AuditAction, Case
 from cases.selectors import access_case_by_id
 from cases.services import case_require_open, case_status_change
-from cases.vocabularies import CaseStatus, ExploitationType, TraffickingStatus, validate_codes
+from cases.vocabularies import CaseStatus, TraffickingStatus, validate_codes
 from config.errors import ApplicationError, StaleVersionError
 
-from .models import OPEN_CASE_STATUSES, Perpetrator, ReferralSource, Screening, TraffickingEvent
+from .conditions import BY_FIELD, unmet_conditions
+from .models import OPEN_CASE_STATUSES, Perpetrator, Screening, TraffickingEvent
 from .sections import SECTIONS, SECTIONS_BEFORE_CONSENT
 from .selectors import access_screening_by_id
 
@@ -44,15 +45,10 @@ NOT_REVIEWER_MESSAGE = gettext_noop("Only a central administrator can review det
 RETURN_COMMENT_REQUIRED_MESSAGE = gettext_noop(
     "Say what needs correcting when you return a screening."
 )
-INDUSTRY_WITHOUT_FORCED_LABOUR = gettext_noop(
-    "Industries apply only when the exploitation includes forced labour."
-)
-SEX_TYPE_WITHOUT_SEXUAL_EXPLOITATION = gettext_noop(
-    "Types of sexual exploitation apply only when the exploitation includes sexual exploitation."
-)
-ORG_TYPE_WITHOUT_REFERRAL = gettext_noop(
-    "An organisation type applies only to a referral by an organisation."
-)
+# Said of an answer given where it does not apply (the one list: screening.conditions).
+INDUSTRY_WITHOUT_FORCED_LABOUR = BY_FIELD["labour_industries"].message
+SEX_TYPE_WITHOUT_SEXUAL_EXPLOITATION = BY_FIELD["sexual_exploitation_types"].message
+ORG_TYPE_WITHOUT_REFERRAL = BY_FIELD["referring_organisation_type"].message
 REQUIRED_MESSAGE = gettext_noop("This answer is required before submitting.")
 DATE_ORDER_MESSAGE = gettext_noop(
     "Dates must follow each other: recruitment, exploitation start, exit, interview."
@@ -149,20 +145,11 @@ def _section_checks(screening: Screening, section: str) -> dict[str, list[str]]:
             value = getattr(screening, field)
             if value is not None and value > today:
                 _merge(errors, _error(field, DATE_IN_FUTURE_MESSAGE))
-    if (
-        section == "interview"
-        and screening.referring_organisation_type
-        and screening.referral_source != ReferralSource.ORGANISATION
+    for condition in unmet_conditions(
+        lambda name: getattr(screening, name), SECTIONS[section]["fields"]
     ):
-        _merge(errors, _error("referring_organisation_type", ORG_TYPE_WITHOUT_REFERRAL))
+        _merge(errors, _error(condition.field, condition.message))
     if section == "exploitation":
-        types = set(screening.exploitation_types)
-        if screening.labour_industries and ExploitationType.ForcedLabour not in types:
-            _merge(errors, _error("labour_industries", INDUSTRY_WITHOUT_FORCED_LABOUR))
-        if screening.sexual_exploitation_types and ExploitationType.SexualExploitation not in types:
-            _merge(
-                errors, _error("sexual_exploitation_types", SEX_TYPE_WITHOUT_SEXUAL_EXPLOITATION)
-            )
         start, end = screening.exploitation_start, screening.exploitation_end
         if start and end and end < start:
             _merge(errors, _error("exploitation_end", END_BEFORE_START_MESSAGE))

@@ -43,6 +43,8 @@ ANSWERS = {
     "prs_Birthdate": "1999-05-04",
     "prs_BirthYear": "1999",
     "cas_IncomingReferralDate": "2024-02-20",
+    # The organisation type is asked only after a referral by an organisation.
+    "cas_ReferralSource": "Organisation",
     "vic_RecruitmentDate": "2023-01-05",
     "vic_ExploitationStartDate": "2023-02-01",
     "vic_ExploitationEndDate": "2023-09-01",

@@ -125,6 +125,15 @@ BAD_CELLS = [
     ("prs_MobilePhone", "-2+3", messages.FORMULA),
     ("prs_FirstName", "@SUM(A1)", messages.FORMULA),
     ("prs_Gender", "", messages.REQUIRED),
+    # Only a historical record may lack its registration date.
+    ("cas_RegistrationDate", "", messages.REQUIRED),
+    # Answers that apply only after another answer (screening.conditions), as the service.
+    ("vic_ForcedLabourIndustry", "F_Construction", messages.NOT_APPLICABLE["labour_industries"]),
+    (
+        "vic_TypeOfSexExploitation",
+        "Prostitution",
+        messages.NOT_APPLICABLE["sexual_exploitation_types"],
+    ),
 ]
 
 
@@ -132,7 +141,8 @@ def _with_cell(column: str, value: str) -> str:
     header = (
         "external_id,cas_RegistrationDate,prs_FirstName,prs_SecondName,prs_Birthdate,"
         "prs_Gender,prs_Citizenship,con_Consent,vic_TypeOfExploitation,"
-        "vic_ExploitationStartDate,vic_ExploitationEndDate,prs_MobilePhone"
+        "vic_ExploitationStartDate,vic_ExploitationEndDate,prs_MobilePhone,"
+        "vic_ForcedLabourIndustry,vic_TypeOfSexExploitation"
     )
     values = dict.fromkeys(header.split(","), "")
     values.update(
@@ -360,3 +370,23 @@ def test_imported_cases_are_in_the_dashboard_counts(upload, run, mission_a):
     assert kept == Counter(
         {(mission_a.pk, CaseStatus.ACTIVE): 1, (mission_a.pk, CaseStatus.SCREENING): 1}
     )
+
+
+def test_an_answer_that_applies_is_imported(upload, run):
+    """The industry of forced labour and the type of sexual exploitation, each with its
+    exploitation type: the rows the condition checks refuse otherwise are valid."""
+    text = _with_cell("vic_TypeOfExploitation", "ForcedLabour;SexualExploitation")
+    text = text.replace(",,\n", ",F_Construction,Prostitution\n")
+    job = upload(text)
+    assert job.rows_invalid == 0, job.report["errors"]
+    run(job)
+    screening = Screening.objects.get()
+    assert screening.labour_industries == ["F_Construction"]
+    assert screening.sexual_exploitation_types == ["Prostitution"]
+
+
+def test_each_condition_has_a_translated_report_message():
+    from screening.conditions import CONDITIONS
+
+    for condition in CONDITIONS:
+        assert str(messages.message(messages.NOT_APPLICABLE[condition.field])) == condition.message
