@@ -893,9 +893,12 @@ def _protect_one(
     # The complement comes from the narrowest total that can give one: the same row or
     # column before the grand total, so suppression stays near the cell it protects.
     for margin in sorted(involved, key=lambda m: (len(m.cells), m.kind, m.key)):
+        # Across the grand total every cell closes some cycle; the check would cost a scan
+        # of the table per candidate.
+        grand = margin.kind == "grand"
         smallest = min(
             (
-                (_closes(c, margin, memberships, suppressed_cells), cells[c], c)
+                (0 if grand else _closes(c, margin, memberships, suppressed_cells), cells[c], c)
                 for c in margin.cells
                 if c not in suppressed_cells and cells[c] > 0 and ("cell", c) not in fixed
             ),
