@@ -22,6 +22,7 @@ from config.errors import ApplicationError
 from config.htmx import is_partial_request
 
 from .case_page import case_sections_read
+from .duplicates import likely_duplicates
 from .filters import AuditEventFilter, CaseFilter, search_query
 from .forms import (
     CaseCreateForm,
@@ -137,7 +138,21 @@ def case_create_view(request: HttpRequest) -> HttpResponse:
     if not registrable_missions(request.user).exists():
         raise Http404
     form = CaseCreateForm(request.POST or None, user=request.user)
+    duplicates = []
     if request.method == "POST" and form.is_valid():
+        person = form.cleaned_data
+        if request.POST.get("not_a_duplicate") != "1":
+            # Before anything is written: the caseworker opens the existing case or goes on.
+            duplicates = likely_duplicates(
+                user=request.user,
+                given_name=person["given_name"],
+                family_name=person["family_name"],
+                date_of_birth=person["date_of_birth"],
+                birth_year=person["birth_year"],
+                phone=person["phone"],
+                citizenships=person["citizenships"],
+            )
+    if request.method == "POST" and form.is_valid() and not duplicates:
         try:
             case = case_create(
                 actor=request.user,
@@ -151,7 +166,9 @@ def case_create_view(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _(CASE_CREATED_MESSAGE) % {"reference": case.reference})
             return redirect(case)
-    return render(request, "cases/case_form.html", {"form": form, "case": None})
+    return render(
+        request, "cases/case_form.html", {"form": form, "case": None, "duplicates": duplicates}
+    )
 
 
 @case_staff_required

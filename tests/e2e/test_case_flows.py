@@ -1,5 +1,6 @@
 """Case flows in a real browser: who reaches which case, through the pages people use."""
 
+import datetime
 import re
 import uuid
 
@@ -103,3 +104,39 @@ def test_central_administrator_opens_the_audit_trail_of_a_case_read(
 
     expect(page).to_have_url(f"{live_server.url}{reverse('cases:audit')}")
     expect(page.get_by_role("table").get_by_text(case_a.reference).first).to_be_visible()
+
+
+def test_registration_warns_of_a_likely_existing_case_and_can_go_on(
+    sign_in, caseworker_a, mission_a
+):
+    from cases.services import case_create
+
+    existing = case_create(
+        actor=caseworker_a,
+        mission=mission_a,
+        person={
+            "given_name": "Mohammed",
+            "family_name": "Karimi",
+            "date_of_birth": datetime.date(1990, 6, 1),
+            "gender": Gender.MASCULINE,
+        },
+    )
+    page = sign_in(caseworker_a)
+    main_nav(page).get_by_role("link", name="Cases", exact=True).click()
+    page.get_by_role("link", name="Register a case").click()
+    page.get_by_label("Given name").fill("Muhammad")
+    page.get_by_label("Family name").fill("Karimi")
+    page.get_by_label("Date of birth").fill("1990-06-02")
+    page.get_by_label("Gender").select_option(Gender.MASCULINE.value)
+    page.get_by_role("button", name="Register case").click()
+
+    warning = page.get_by_role("alert")
+    expect(warning).to_contain_text("This person may already have a case")
+    expect(warning.get_by_role("link", name=existing.reference)).to_be_visible()
+    expect(warning).to_contain_text("a name that sounds the same")
+    expect(page.get_by_label("Given name")).to_have_value("Muhammad")
+    assert Case.objects.count() == 1
+
+    page.get_by_role("button", name="Register a new case anyway").click()
+    page.wait_for_url(CASE_DETAIL_URL)
+    assert Case.objects.count() == 2
