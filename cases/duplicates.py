@@ -39,7 +39,7 @@ REASONS = {
     SAME_CITIZENSHIP: _("the same citizenship"),
 }
 # Term numbers of the evidence that is not a name word.
-_EXACT_BIRTH, _BIRTH_YEAR, _PHONE = 1000, 1001, 1002
+_EXACT_BIRTH, _PHONE = 1000, 1002
 _EXACT_WORD = 2000  # + the name word's number
 
 
@@ -57,7 +57,6 @@ def _terms(
     given_name: str,
     family_name: str,
     date_of_birth: date | None,
-    birth_year: int | None,
     phone: str,
 ) -> list[tuple[int, set[bytes]]]:
     terms: list[tuple[int, set[bytes]]] = []
@@ -72,14 +71,6 @@ def _terms(
     if date_of_birth is not None:
         terms.append(
             (_EXACT_BIRTH, {search.digest(search.Kind.BIRTH_DATE, date_of_birth.isoformat())})
-        )
-    year = date_of_birth.year if date_of_birth is not None else birth_year
-    if year:
-        terms.append(
-            (
-                _BIRTH_YEAR,
-                {search.digest(search.Kind.BIRTH_YEAR, str(y)) for y in (year - 1, year, year + 1)},
-            )
         )
     digits = "".join(ch for ch in phone or "" if ch.isdigit())
     if len(digits) >= search.PHONE_SUFFIX_LENGTH:
@@ -102,7 +93,7 @@ def likely_duplicates(
     names = list(dict.fromkeys(search.words(f"{given_name} {family_name}")))
     if not names:
         return []
-    terms = _terms(given_name, family_name, date_of_birth, birth_year, phone)
+    terms = _terms(given_name, family_name, date_of_birth, phone)
     every = set().union(*(tokens for _n, tokens in terms))
     term_of = Choose(
         *[When(token__in=list(tokens), then=Value(n)) for n, tokens in terms],
@@ -112,12 +103,15 @@ def likely_duplicates(
         SearchToken.objects.filter(
             token__in=list(every), person__case__in=Case.objects.visible_to(user)
         )
-        .values("person_id")
+        .values("person_id", "person__birth_year")
         .annotate(terms=ArrayAgg(term_of, distinct=True))
-        .values_list("person_id", "terms")
+        .values_list("person_id", "person__birth_year", "terms")
     )
+    # The birth year is kept in clear (age bands are computed from it), also for a person
+    # whose date of birth is unknown; the date itself is only compared through its token.
+    year = date_of_birth.year if date_of_birth is not None else birth_year
     scored: dict = {}
-    for person_id, matched in found:
+    for person_id, their_year, matched in found:
         matched = set(matched)
         exact = {n - _EXACT_WORD for n in matched if n >= _EXACT_WORD}
         sounds = {n for n in matched if n < len(names)}
@@ -128,7 +122,7 @@ def likely_duplicates(
         reasons = [SAME_NAME if len(exact) == len(named) else SIMILAR_NAME]
         if _EXACT_BIRTH in matched:
             reasons.append(SAME_BIRTH_DATE)
-        elif _BIRTH_YEAR in matched:
+        elif year and their_year and abs(year - their_year) <= 1:
             reasons.append(BIRTH_WITHIN_A_YEAR)
         if _PHONE in matched:
             reasons.append(SAME_PHONE)

@@ -148,3 +148,26 @@ def test_a_bad_form_is_refused_before_any_search(client_for, caseworker_a, exist
     assert response.status_code == 200
     assert response.context["duplicates"] == []
     assert Case.objects.count() == 1
+
+
+def test_a_person_known_by_birth_year_only_is_found(caseworker_a, mission_a):
+    """Many people know their year of birth only: the year is compared, not a token of a date."""
+    existing = case_create(
+        actor=caseworker_a,
+        mission=mission_a,
+        person={
+            "given_name": "Erika",
+            "family_name": "Barnett",
+            "birth_year": 2001,
+            "gender": Gender.FEMININE,
+        },
+    )
+    found = _find(
+        caseworker_a,
+        given_name="Barnett",
+        family_name="Erika",
+        date_of_birth=datetime.date(2002, 1, 3),
+    )
+    assert [(m.case, m.reasons) for m in found] == [
+        (existing, [duplicates.SAME_NAME, duplicates.BIRTH_WITHIN_A_YEAR])
+    ]
