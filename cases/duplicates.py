@@ -62,11 +62,10 @@ def _terms(
     terms: list[tuple[int, set[bytes]]] = []
     names = list(dict.fromkeys(search.words(f"{given_name} {family_name}")))
     for n, word in enumerate(names):
+        # The sound and the word itself are separate terms, so a match says which it was.
         sound = search._phonetic(word)
-        accepted = {search.digest(search.Kind.WORD, word)}
         if sound and len(word) > 3:
-            accepted.add(search.digest(search.Kind.PHONETIC, sound))
-        terms.append((n, accepted - {search.digest(search.Kind.WORD, word)}))
+            terms.append((n, {search.digest(search.Kind.PHONETIC, sound)}))
         terms.append((_EXACT_WORD + n, {search.digest(search.Kind.WORD, word)}))
     if date_of_birth is not None:
         terms.append(

@@ -139,20 +139,20 @@ def case_create_view(request: HttpRequest) -> HttpResponse:
         raise Http404
     form = CaseCreateForm(request.POST or None, user=request.user)
     duplicates = []
-    if request.method == "POST" and form.is_valid():
+    valid = request.method == "POST" and form.is_valid()
+    if valid and request.POST.get("not_a_duplicate") != "1":
+        # Before anything is written: the caseworker opens the existing case or goes on.
         person = form.cleaned_data
-        if request.POST.get("not_a_duplicate") != "1":
-            # Before anything is written: the caseworker opens the existing case or goes on.
-            duplicates = likely_duplicates(
-                user=request.user,
-                given_name=person["given_name"],
-                family_name=person["family_name"],
-                date_of_birth=person["date_of_birth"],
-                birth_year=person["birth_year"],
-                phone=person["phone"],
-                citizenships=person["citizenships"],
-            )
-    if request.method == "POST" and form.is_valid() and not duplicates:
+        duplicates = likely_duplicates(
+            user=request.user,
+            given_name=person["given_name"],
+            family_name=person["family_name"],
+            date_of_birth=person["date_of_birth"],
+            birth_year=person["birth_year"],
+            phone=person["phone"],
+            citizenships=person["citizenships"],
+        )
+    if valid and not duplicates:
         try:
             case = case_create(
                 actor=request.user,
